@@ -1,0 +1,232 @@
+"""Staff pages: my organizations, members and invitations, API keys, audit trail. Thin."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from harbour.accounts import selectors, services
+from harbour.accounts.forms import AcceptInvitationForm, ApiKeyForm, InviteForm, RoleForm
+from harbour.accounts.models import User
+from harbour.core.models import AuditAction
+from harbour.core.permissions import role_in
+from harbour.core.roles import Role, role_at_least
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _error_text(exc: ValidationError) -> str:
+    return " ".join(str(m) for m in exc.messages)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    orgs = selectors.organizations_for(request.user)
+    roles = request.user.org_roles()  # type: ignore[union-attr]
+    rows = [(org, Role(roles[org.id]).label) for org in orgs if org.id in roles]
+    return render(request, "accounts/dashboard.html", {"rows": rows})
+
+
+@login_required
+def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    org = selectors.organization_for(request.user, slug=slug)
+    role = role_in(request.user, org.id)
+    return render(
+        request,
+        "accounts/organization.html",
+        {
+            "org": org,
+            "role_label": Role(role).label if role else "",
+            "is_admin": role_at_least(role, Role.ORG_ADMIN),
+            "members": selectors.members_of(request.user, organization=org),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def members(request: HttpRequest, slug: str) -> HttpResponse:
+    org = selectors.organization_for(request.user, slug=slug, minimum=Role.ORG_ADMIN)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation, _token = services.member_invite(
+                organization=org,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                actor=_user(request),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(
+                request, _("Invitation sent to %(email)s.") % {"email": invitation.email}
+            )
+            return redirect("accounts:members", slug=org.slug)
+    return render(
+        request,
+        "accounts/members.html",
+        {
+            "org": org,
+            "form": form,
+            "members": selectors.members_of(request.user, organization=org),
+            "invitations": selectors.invitations_of(request.user, organization=org),
+            "roles": Role.choices,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def member_role(request: HttpRequest, slug: str, membership_id: str) -> HttpResponse:
+    org = selectors.organization_for(request.user, slug=slug, minimum=Role.ORG_ADMIN)
+    membership = selectors.membership_for(
+        request.user, organization=org, membership_id=membership_id
+    )
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a valid role."))
+    else:
+        try:
+            services.member_role_change(
+                membership=membership, role=form.cleaned_data["role"], actor=_user(request)
+            )
+            messages.success(request, _("Role changed for %(user)s.") % {"user": membership.user})
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+    return redirect("accounts:members", slug=org.slug)
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, slug: str, membership_id: str) -> HttpResponse:
+    org = selectors.organization_for(request.user, slug=slug, minimum=Role.ORG_ADMIN)
+    membership = selectors.membership_for(
+        request.user, organization=org, membership_id=membership_id
+    )
+    try:
+        services.member_remove(membership=membership, actor=_user(request))
+        messages.success(request, _("%(user)s was removed.") % {"user": membership.user})
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("accounts:members", slug=org.slug)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: HttpRequest, slug: str, invitation_id: str) -> HttpResponse:
+    org = selectors.organization_for(request.user, slug=slug, minimum=Role.ORG_ADMIN)
+    invitation = selectors.invitation_for(
+        request.user, organization=org, invitation_id=invitation_id
+    )
+    services.invitation_revoke(invitation=invitation, actor=_user(request))
+    messages.success(request, _("Invitation withdrawn."))
+    return redirect("accounts:members", slug=org.slug)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invite = services.invitation_for_token(token)
+    except services.InvitationError as exc:
+        return render(request, "accounts/invitation_invalid.html", {"reason": str(exc)}, status=404)
+    context: dict[str, object] = {"invitation": invite}
+    user = request.user
+    if user.is_authenticated:
+        if request.method == "POST":
+            try:
+                services.invitation_accept(token=token, user=_user(request))
+            except services.InvitationError as exc:
+                messages.error(request, str(exc))
+                return render(request, "accounts/invitation.html", context, status=400)
+            messages.success(request, _("You joined %(org)s.") % {"org": invite.organization.name})
+            return redirect("accounts:organization", slug=invite.organization.slug)
+        return render(request, "accounts/invitation.html", context)
+    if User.objects.filter(email__iexact=invite.email).exists():
+        context["login_url"] = f"{reverse('account_login')}?next={request.path}"
+        return render(request, "accounts/invitation.html", context)
+    form = AcceptInvitationForm(request.POST or None, email=invite.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new_user = services.invitation_accept_new_user(
+                token=token,
+                password=form.cleaned_data["password1"],
+                display_name=form.cleaned_data["display_name"],
+            )
+        except services.InvitationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            login(request, new_user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request,
+                _("Welcome to Harbour. Set up two-factor authentication to finish."),
+            )
+            return redirect("accounts:organization", slug=invite.organization.slug)
+    context["form"] = form
+    return render(request, "accounts/invitation.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_keys(request: HttpRequest, slug: str) -> HttpResponse:
+    org = selectors.organization_for(request.user, slug=slug, minimum=Role.ORG_ADMIN)
+    form = ApiKeyForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        new_key = services.api_key_create(
+            organization=org,
+            name=form.cleaned_data["name"],
+            role=form.cleaned_data["role"],
+            actor=_user(request),
+        )
+        form = ApiKeyForm()
+    return render(
+        request,
+        "accounts/api_keys.html",
+        {
+            "org": org,
+            "form": form,
+            "new_key": new_key,
+            "keys": selectors.api_keys_of(request.user, organization=org),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def api_key_revoke(request: HttpRequest, slug: str, key_id: str) -> HttpResponse:
+    org = selectors.organization_for(request.user, slug=slug, minimum=Role.ORG_ADMIN)
+    key = selectors.api_key_for(request.user, organization=org, key_id=key_id)
+    services.api_key_revoke(api_key=key, actor=_user(request))
+    messages.success(request, _("API key revoked."))
+    return redirect("accounts:api-keys", slug=org.slug)
+
+
+@login_required
+def audit_trail(request: HttpRequest, slug: str) -> HttpResponse:
+    org = selectors.organization_for(request.user, slug=slug, minimum=Role.ORG_ADMIN)
+    action = request.GET.get("action", "")
+    if action not in AuditAction.values:
+        action = ""
+    events = selectors.audit_events_of(request.user, organization=org, action=action)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "accounts/audit.html",
+        {"org": org, "page": page, "actions": AuditAction.choices, "action": action},
+    )

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = (
+        "Load clearly fictional demo organizations and staff accounts (idempotent) and print "
+        "the demo logins. Refused in production."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("demo data is not loaded in production (HARBOUR_ENV=production)")
+        from harbour.demo.data import DEMO_PASSWORD, load
+
+        logins = load()
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (all fictional):"))
+        width = max(len(email) for email, _, _ in logins)
+        for email, role, org in logins:
+            self.stdout.write(f"  {email:<{width}}  {role:<16} {org}")
+        self.stdout.write(f"  password for every demo account: {DEMO_PASSWORD}")
+        if not settings.DEMO_MODE:
+            self.stdout.write(
+                "  (HARBOUR_DEMO_MODE is off: staff will be asked to set up two-factor "
+                "authentication at first sign-in)"
+            )

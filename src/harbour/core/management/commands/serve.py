@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve Harbour with gunicorn (static files through WhiteNoise). With --with-worker, "
+        "also run the task worker; Ctrl-C stops both."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--bind",
+            default=os.environ.get("HARBOUR_BIND", "127.0.0.1:8000"),
+            help="Address to listen on (default: %(default)s, or HARBOUR_BIND).",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=int(os.environ.get("WEB_CONCURRENCY", "2")),
+            help="gunicorn worker processes (default: %(default)s, or WEB_CONCURRENCY).",
+        )
+        parser.add_argument("--with-worker", action="store_true", help="Also run `harbour worker`.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            call_command("collectstatic", interactive=False, verbosity=0)
+        gunicorn = [
+            sys.executable, "-m", "gunicorn", "harbour.wsgi:application",
+            "--bind", options["bind"],
+            "--workers", str(options["workers"]),
+            "--threads", "4",
+            "--timeout", "60",
+            "--access-logfile", "-",
+        ]  # fmt: skip
+        procs = [subprocess.Popen(gunicorn)]  # noqa: S603
+        if options["with_worker"]:
+            harbour = [sys.executable, "-m", "harbour.cli", "worker", "--no-startup-delay"]
+            procs.append(subprocess.Popen(harbour))  # noqa: S603
+        self.stdout.write(f"Harbour is serving on http://{options['bind']}/ (Ctrl-C stops)")
+
+        def stop(signum: int, frame: Any) -> None:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while all(proc.poll() is None for proc in procs):
+                time.sleep(0.5)
+        finally:
+            stop(signal.SIGTERM, None)
+            for proc in procs:
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        codes = [proc.returncode for proc in procs]
+        if any(code not in (0, -signal.SIGTERM, -signal.SIGINT) for code in codes):
+            raise SystemExit(1)

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+
+from harbour.core.schedule import Scheduler
+
+
+class Command(DbWorkerCommand):
+    help = (
+        "Run Harbour's task worker: runs queued tasks (emails, messages, timed work) and puts "
+        "periodic jobs such as the heartbeat on the queue. Ctrl-C stops it after the current task."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--no-scheduler",
+            action="store_true",
+            help="Do not enqueue periodic jobs from this worker.",
+        )
+        parser.set_defaults(reload=False)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        scheduler = None
+        if not options.pop("no_scheduler") and not options.get("batch"):
+            scheduler = Scheduler()
+            scheduler.start()
+        try:
+            super().handle(*args, **options)
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
