@@ -236,6 +236,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
