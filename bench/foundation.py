@@ -79,7 +79,9 @@ def main() -> int:
 
         def unscoped() -> None:
             # the same rows and member counts, fetched by primary key without any scoping
-            list(Organization.objects.filter(pk__in=ids).annotate(member_count=Count("memberships")))
+            list(
+                Organization.objects.filter(pk__in=ids).annotate(member_count=Count("memberships"))
+            )
 
         t_scoped = timed(scoped, repeat)
         t_base = timed(unscoped, repeat)
@@ -105,7 +107,11 @@ def main() -> int:
         anon = Client()
         html = anon.get("/").content
         static = Path(__file__).resolve().parents[1] / "src" / "harbour" / "static" / "harbour"
-        assets = [static / "harbour.css", static / "quick-exit.js", static / "vendor" / "htmx.min.js"]
+        assets = [
+            static / "harbour.css",
+            static / "quick-exit.js",
+            static / "vendor" / "htmx.min.js",
+        ]
         weight = len(gzip.compress(html)) + sum(len(gzip.compress(p.read_bytes())) for p in assets)
 
     print(f"organizations: {n_orgs}, repeats: {repeat}")

@@ -67,8 +67,14 @@ def admin_a(org_a: Organization, make_member: Callable[..., User]) -> User:
 
 
 @pytest.fixture
-def run_tasks(db: None) -> Callable[[], None]:
-    """Run every queued task with the real worker, then return (``harbour worker --batch``)."""
+def run_tasks(db: None, monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Run every queued task with the real worker, then return (``harbour worker --batch``).
+
+    Inside a test's transaction Django's ``close_old_connections`` would close the
+    connection (autocommit is off), so it is disabled here, as Django's test client does."""
+    from django_tasks_db.management.commands import db_worker
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
 
     def run() -> None:
         call_command("worker", batch=True, startup_delay=False, verbosity=0)

@@ -124,9 +124,22 @@ def test_openapi_document_is_served(client):
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 
+@pytest.fixture
+def in_process_wsgi():  # type: ignore[no-untyped-def]
+    """Let the WSGI app share the test's transaction, as Django's test client does."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-def test_fuzz_api_never_answers_5xx(case, org_a, admin_a):  # type: ignore[no-untyped-def]
+def test_fuzz_api_never_answers_5xx(case, org_a, admin_a, in_process_wsgi):  # type: ignore[no-untyped-def]
     key = services.api_key_create(
         organization=org_a, name="fuzz", role=Role.ORG_ADMIN, actor=admin_a
     ).secret

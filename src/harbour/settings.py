@@ -199,6 +199,8 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # never email an address that has no account
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Harbour: "
 ACCOUNT_SESSION_REMEMBER = False
 # Failed logins: 10 a minute from one address, 5 in 5 minutes for one account.
 ACCOUNT_RATE_LIMITS = {

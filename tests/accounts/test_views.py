@@ -221,3 +221,39 @@ def test_language_switch_is_remembered(client):
     assert '<html lang="fr">' in body
     bogus = client.post(reverse("set_language"), {"language": "xx", "next": "/"})
     assert "django_language" not in bogus.cookies or bogus.cookies["django_language"].value != "xx"
+
+
+def test_password_reset_by_email(client, org_a, make_member, run_tasks):
+    import re
+
+    from django.core import mail
+
+    user = make_member(org_a, Role.VIEWER)
+    sent = client.post(reverse("account_reset_password"), {"email": user.email})
+    assert sent.status_code == 302
+    run_tasks()
+    assert mail.outbox[0].to == [user.email]
+    assert mail.outbox[0].subject == "Harbour: Password Reset Email"
+    assert mail.outbox[0].body.startswith("Hello from Harbour.")
+    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+)", mail.outbox[0].body)
+    assert link is not None
+    form = client.get(link.group(1), follow=True)
+    action = form.redirect_chain[-1][0] if form.redirect_chain else link.group(1)
+    done = client.post(
+        action, {"password1": "a-brand-new-phrase", "password2": "a-brand-new-phrase"}
+    )
+    assert done.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("a-brand-new-phrase")
+    assert AuditEvent.objects.filter(action=AuditAction.PASSWORD_RESET, actor=user).exists()
+
+
+def test_password_reset_for_an_unknown_address_reveals_nothing(client, run_tasks):
+    from django.core import mail
+
+    response = client.post(reverse("account_reset_password"), {"email": "nobody@example.org"})
+    assert response.status_code == 302
+    run_tasks()
+    # the same answer as for a real account, and no email to a stranger's address
+    assert response["Location"] == reverse("account_reset_password_done")
+    assert mail.outbox == []

@@ -16,4 +16,8 @@ class AccountAdapter(DefaultAccountAdapter):
         return str(super().get_login_redirect_url(request))
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
-        super().send_mail(template_prefix, email, context)
+        """Queue the message for the worker instead of talking to SMTP inside the request."""
+        from harbour.core.tasks import send_email
+
+        message = self.render_mail(template_prefix, email, context)
+        send_email.enqueue(to=list(message.to), subject=str(message.subject), body=message.body)
