@@ -21,6 +21,7 @@ from harbour.accounts.api import router as accounts_router
 from harbour.accounts.middleware import needs_mfa_setup
 from harbour.accounts.services import api_key_authenticate
 from harbour.core.api import router as core_router
+from harbour.directory.api import router as directory_router
 
 logger = logging.getLogger(__name__)
 
@@ -119,3 +120,4 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 api.add_router("", core_router)
 api.add_router("", accounts_router)
+api.add_router("", directory_router)

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "csp",
     "harbour.core",
     "harbour.accounts",
+    "harbour.directory",
 ]
 
 MIDDLEWARE = [

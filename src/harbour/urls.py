@@ -11,6 +11,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("allauth.urls")),
     path("org/", include("harbour.accounts.urls")),
+    path("find/", include("harbour.directory.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -18,6 +18,12 @@ class Command(BaseCommand):
         from harbour.demo.data import DEMO_PASSWORD, load
 
         logins = load()
+        from harbour.demo.directory import load as load_directory
+
+        count = load_directory()
+        self.stdout.write(
+            f"Directory: {count} services (Kingston listings and fictional demo services)."
+        )
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (all fictional):"))
         width = max(len(email) for email, _, _ in logins)
         for email, role, org in logins:

@@ -1,0 +1,129 @@
+"""Places without a network: Canadian postal codes (FSA centroids), coordinates, distances.
+
+Pure Python. The FSA centroids ship in ``core/data/ca_fsa_centroids.txt`` (GeoNames, CC BY 4.0).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+EARTH_RADIUS_KM = 6371.0088
+FSA = re.compile(r"^([ABCEGHJKLMNPRSTVXY]\d[ABCEGHJKLMNPRSTVWXYZ])(?:\s*-?\s*\d[A-Z]\d)?$")
+COORDINATES = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[,;\s]\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class Place:
+    lat: float
+    lng: float
+    label: str
+    kind: str  # "postal" or "coordinates"
+
+
+class PlaceError(ValueError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@cache
+def _centroids() -> dict[str, tuple[float, float, str, str]]:
+    text = (
+        resources.files("harbour.core").joinpath("data", "ca_fsa_centroids.txt").read_text("utf-8")
+    )
+    table = {}
+    for line in text.splitlines():
+        cols = line.split("\t")
+        if len(cols) < 11 or not cols[1]:
+            continue
+        table[cols[1].upper()] = (float(cols[9]), float(cols[10]), cols[2], cols[4])
+    return table
+
+
+def fsa_count() -> int:
+    return len(_centroids())
+
+
+def fsa_of(code: str) -> str | None:
+    """The forward sortation area (first three characters) of a postal code, or None."""
+    match = FSA.match(code.strip().upper())
+    return match.group(1) if match else None
+
+
+def fsa_centroid(code: str) -> Place | None:
+    fsa = fsa_of(code)
+    if fsa is None:
+        return None
+    found = _centroids().get(fsa)
+    if found is None:
+        return None
+    lat, lng, place, province = found
+    return Place(lat=lat, lng=lng, label=f"{fsa} · {place}, {province}", kind="postal")
+
+
+def parse_place(text: str) -> Place:
+    """A postal code (or its first three characters) or "lat,lng"; PlaceError otherwise."""
+    value = (text or "").strip()
+    if not value:
+        raise PlaceError("empty", "Enter a postal code or a position.")
+    coords = COORDINATES.match(value)
+    if coords:
+        lat, lng = float(coords.group(1)), float(coords.group(2))
+        if not (math.isfinite(lat) and math.isfinite(lng)) or abs(lat) > 90 or abs(lng) > 180:
+            raise PlaceError(
+                "bad_coordinates", "Latitude must be -90 to 90 and longitude -180 to 180."
+            )
+        return Place(lat=lat, lng=lng, label=f"{lat:.4f}, {lng:.4f}", kind="coordinates")
+    if any(ch.isdigit() for ch in value) and "," in value:
+        raise PlaceError(
+            "bad_coordinates", "Write a position as latitude,longitude, e.g. 44.23,-76.49."
+        )
+    place = fsa_centroid(value)
+    if place is None:
+        raise PlaceError("unknown_postal_code", f"Unknown Canadian postal code: {value!r}.")
+    return place
+
+
+def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def bounding_box(lat: float, lng: float, radius_km: float) -> tuple[float, float, float, float]:
+    """(min_lat, max_lat, min_lng, max_lng) containing every point within ``radius_km``."""
+    dlat = math.degrees(radius_km / EARTH_RADIUS_KM)
+    min_lat, max_lat = lat - dlat, lat + dlat
+    if min_lat <= -90 or max_lat >= 90:
+        return max(min_lat, -90.0), min(max_lat, 90.0), -180.0, 180.0
+    # the widest longitude span is at the latitude of the box edge nearest a pole
+    widest = max(abs(min_lat), abs(max_lat))
+    ratio = math.sin(radius_km / EARTH_RADIUS_KM) / math.cos(math.radians(widest))
+    if ratio >= 1:
+        return min_lat, max_lat, -180.0, 180.0
+    dlng = math.degrees(math.asin(ratio))
+    min_lng, max_lng = lng - dlng, lng + dlng
+    if min_lng < -180 or max_lng > 180:
+        return min_lat, max_lat, -180.0, 180.0
+    return min_lat, max_lat, min_lng, max_lng
+
+
+def round_coordinates(lat: float, lng: float, metres: float = 100) -> tuple[float, float]:
+    """Snap a position to a grid of about ``metres`` (privacy: never keep exact positions)."""
+    step_lat = math.degrees(metres / 1000 / EARTH_RADIUS_KM)
+    step_lng = step_lat / max(math.cos(math.radians(lat)), 0.01)
+    return round(round(lat / step_lat) * step_lat, 6), round(round(lng / step_lng) * step_lng, 6)
+
+
+def distance_label(km: float, lang: str) -> str:
+    if km < 1:
+        return f"{round(km * 1000 / 10) * 10:.0f} m"
+    text = f"{km:.1f}" if km < 10 else f"{km:.0f}"
+    if lang.startswith("fr"):
+        text = text.replace(".", ",")
+    return f"{text}\u00a0km"

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from harbour.core import geo
+
+RADIUS_CHOICES = [
+    ("2", "2 km"),
+    ("5", "5 km"),
+    ("10", "10 km"),
+    ("25", "25 km"),
+    ("50", "50 km"),
+    ("100", "100 km"),
+]
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("What do you need?"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"placeholder": _("e.g. naloxone, detox, shelter"), "type": "search"}
+        ),
+    )
+    near = forms.CharField(
+        label=_("Near (postal code)"),
+        required=False,
+        max_length=60,
+        help_text=_("A postal code such as K7L or V6A 1A1, or latitude,longitude."),
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
+    )
+    radius = forms.ChoiceField(
+        label=_("Within"), choices=RADIUS_CHOICES, initial="25", required=False
+    )
+    open_now = forms.BooleanField(label=_("Open now"), required=False)
+    category = forms.ChoiceField(label=_("Type of help"), required=False)
+    attributes = forms.MultipleChoiceField(
+        label=_("Only show services that are"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        choices=[("distance", _("Distance")), ("relevance", _("Best match"))],
+        required=False,
+        initial="distance",
+    )
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        *args: Any,
+        categories: Sequence[Any] = (),
+        attributes: Sequence[Any] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        category: Any = self.fields["category"]
+        category.choices = [("", _("All types of help"))] + [(t.code, t.name) for t in categories]
+        attribute: Any = self.fields["attributes"]
+        attribute.choices = [(t.code, t.name) for t in attributes]
+        self.place: geo.Place | None = None
+
+    def clean_near(self) -> str:
+        near = self.cleaned_data.get("near", "").strip()
+        if near:
+            try:
+                self.place = geo.parse_place(near)
+            except geo.PlaceError as exc:
+                if exc.code == "unknown_postal_code":
+                    raise forms.ValidationError(
+                        _(
+                            "We do not know the postal code “%(code)s”. Check it, or try the "
+                            "first three characters, such as K7L."
+                        ),
+                        params={"code": near},
+                    ) from exc
+                raise forms.ValidationError(
+                    _("Enter a postal code such as K7L, or a position such as 44.23,-76.49.")
+                ) from exc
+        return near

@@ -1,0 +1,273 @@
+"""Reads of the public directory: search near me / open now, and one service's details.
+
+The directory is public: these selectors take no actor. Staff-only reads (suggested edits,
+owned listings) are scoped through ``core.permissions``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Any
+from uuid import UUID
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models.expressions import RawSQL
+
+from harbour.core import geo
+from harbour.directory import hours, textsearch
+from harbour.directory.models import (
+    Attribute,
+    Location,
+    OpeningRow,
+    Phone,
+    Service,
+    ServiceAtLocation,
+    ServiceStatus,
+    TaxonomyTerm,
+)
+
+MAX_CANDIDATES = 5000
+DEFAULT_RADIUS_KM = 25.0
+MAX_RADIUS_KM = 500.0
+
+
+@dataclass
+class SearchQuery:
+    q: str = ""
+    place: geo.Place | None = None
+    radius_km: float = DEFAULT_RADIUS_KM
+    open_at: datetime | None = None
+    categories: list[str] = field(default_factory=list)
+    attributes: list[str] = field(default_factory=list)
+    sort: str = "distance"  # "distance" or "relevance"
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class Hit:
+    sal: ServiceAtLocation
+    distance_km: float | None
+    status: hours.OpenStatus
+    intervals: list[hours.Interval]
+
+
+@dataclass
+class SearchPage:
+    hits: list[Hit]
+    total: int
+    page: int
+    pages: int
+    truncated: bool = False
+
+
+# --- filters --------------------------------------------------------------------------------
+
+
+def text_filter(terms: list[str]) -> Q:
+    if not terms:
+        return Q()
+    if connection.vendor == "sqlite":
+        sql = "SELECT service_id FROM directory_service_fts WHERE directory_service_fts MATCH %s"
+        return Q(service_id__in=RawSQL(sql, [textsearch.fts5_query(terms)]))  # noqa: S611 -- parameters bound
+    sql = (
+        "SELECT id FROM directory_service WHERE to_tsvector('simple'::regconfig, "
+        "COALESCE(search_document, ''::text)) @@ to_tsquery('simple', %s)"
+    )
+    return Q(service_id__in=RawSQL(sql, [textsearch.tsquery(terms)]))  # noqa: S611 -- parameters bound
+
+
+def _term_ids(code: str, kind: str) -> Any:
+    return TaxonomyTerm.objects.filter(
+        Q(code=code) | Q(code__startswith=f"{code}."), kind=kind
+    ).values("id")
+
+
+def term_filter(codes: list[str], kind: str) -> Q:
+    """Categories: any of the codes (or their children). Attributes: every code."""
+    if not codes:
+        return Q()
+    if kind == "category":
+        q = Q()
+        for code in codes:
+            q |= Q(code=code) | Q(code__startswith=f"{code}.")
+        ids = TaxonomyTerm.objects.filter(q, kind=kind).values("id")
+        return Q(
+            service_id__in=Attribute.objects.filter(
+                link_entity="service", taxonomy_term_id__in=ids
+            ).values("link_id")
+        )
+    result = Q()
+    for code in codes:
+        result &= Q(
+            service_id__in=Attribute.objects.filter(
+                link_entity="service", taxonomy_term_id__in=_term_ids(code, kind)
+            ).values("link_id")
+        )
+    return result
+
+
+def timezones_in_use() -> list[str]:
+    return sorted(set(Location.objects.values_list("timezone", flat=True).distinct()))
+
+
+def open_filter(at: datetime) -> Q:
+    """Open at instant ``at``, computed in each location's own time zone."""
+    result = Q(pk__in=[])
+    for tz in timezones_in_use():
+        weekday, minute, day = hours.local_key(at, tz)
+        rows = OpeningRow.objects.filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=day),
+            Q(valid_to__isnull=True) | Q(valid_to__gte=day),
+            service_at_location=OuterRef("pk"),
+            weekday=weekday,
+            start_minute__lte=minute,
+            end_minute__gt=minute,
+        )
+        result |= Q(Exists(rows), location__timezone=tz)
+    return result
+
+
+def near_filter(place: geo.Place, radius_km: float) -> Q:
+    min_lat, max_lat, min_lng, max_lng = geo.bounding_box(place.lat, place.lng, radius_km)
+    return Q(
+        location__latitude__gte=min_lat,
+        location__latitude__lte=max_lat,
+        location__longitude__gte=min_lng,
+        location__longitude__lte=max_lng,
+    )
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+def intervals_from_rows(rows: list[tuple[int, int, int]]) -> list[hours.Interval]:
+    intervals = []
+    for weekday, start, end in rows:
+        opens = time(start // 60, start % 60)
+        closes = time(0, 0) if end >= 1440 else time(end // 60, end % 60)
+        intervals.append(hours.Interval(weekday=weekday, opens=opens, closes=closes))
+    return intervals
+
+
+def _relevance(name: str, terms: list[str]) -> int:
+    tokens = textsearch.tokens(name)
+    return sum(1 for term in terms if any(token.startswith(term) for token in tokens))
+
+
+def search(query: SearchQuery, *, now: datetime) -> SearchPage:
+    terms = textsearch.query_terms(query.q)
+    radius = min(max(query.radius_km, 0.1), MAX_RADIUS_KM)
+    sals = ServiceAtLocation.objects.filter(service__status=ServiceStatus.ACTIVE)
+    sals = sals.filter(text_filter(terms))
+    sals = sals.filter(term_filter(query.categories, "category"))
+    sals = sals.filter(term_filter(query.attributes, "attribute"))
+    if query.place is not None:
+        sals = sals.filter(near_filter(query.place, radius))
+    if query.open_at is not None:
+        sals = sals.filter(open_filter(query.open_at))
+    rows = list(
+        sals.values_list(
+            "id",
+            "location__latitude",
+            "location__longitude",
+            "service__name_en",
+            "service__name_fr",
+        )[: MAX_CANDIDATES + 1]
+    )
+    truncated = len(rows) > MAX_CANDIDATES
+    rows = rows[:MAX_CANDIDATES]
+    scored = []
+    for sal_id, lat, lng, name_en, name_fr in rows:
+        distance = None
+        if query.place is not None:
+            if lat is None or lng is None:
+                continue
+            distance = geo.haversine_km(query.place.lat, query.place.lng, lat, lng)
+            if distance > radius:
+                continue
+        relevance = _relevance(f"{name_en or ''} {name_fr or ''}", terms) if terms else 0
+        scored.append((sal_id, distance, relevance, (name_en or name_fr or "").lower()))
+    if query.sort == "relevance" and terms:
+        scored.sort(key=lambda r: (-r[2], r[1] if r[1] is not None else math.inf, r[3]))
+    else:
+        scored.sort(key=lambda r: (r[1] if r[1] is not None else math.inf, -r[2], r[3]))
+    total = len(scored)
+    pages = max(1, math.ceil(total / query.per_page))
+    page = min(max(query.page, 1), pages)
+    chosen = scored[(page - 1) * query.per_page : page * query.per_page]
+    return SearchPage(
+        hits=_hits(chosen, now), total=total, page=page, pages=pages, truncated=truncated
+    )
+
+
+def _hits(chosen: list[tuple], now: datetime) -> list[Hit]:
+    ids = [row[0] for row in chosen]
+    sals = {
+        sal.id: sal
+        for sal in ServiceAtLocation.objects.filter(id__in=ids)
+        .select_related("service", "service__organization", "location")
+        .prefetch_related(
+            "location__addresses",
+            Prefetch("service__phones", queryset=Phone.objects.order_by("created_at")),
+            Prefetch("location__phones", queryset=Phone.objects.order_by("created_at")),
+            Prefetch(
+                "opening_rows", queryset=OpeningRow.objects.order_by("weekday", "start_minute")
+            ),
+        )
+    }
+    hits = []
+    for sal_id, distance, _relevance_score, _name in chosen:
+        sal = sals[sal_id]
+        rows = [(r.weekday, r.start_minute, r.end_minute) for r in sal.opening_rows.all()]
+        intervals = intervals_from_rows(rows)
+        status = hours.status(intervals, now, sal.location.timezone)
+        hits.append(Hit(sal=sal, distance_km=distance, status=status, intervals=intervals))
+    return hits
+
+
+def service_detail(service_id: UUID | str) -> Service:
+    """One active or temporarily closed service with everything its page shows; 404-safe."""
+    return (
+        Service.objects.exclude(status=ServiceStatus.DEFUNCT)
+        .select_related("organization")
+        .prefetch_related(
+            "phones",
+            "languages",
+            "required_documents",
+            Prefetch(
+                "service_at_locations",
+                queryset=ServiceAtLocation.objects.select_related("location").prefetch_related(
+                    "location__addresses",
+                    "location__phones",
+                    "location__accessibility",
+                    Prefetch(
+                        "opening_rows",
+                        queryset=OpeningRow.objects.order_by("weekday", "start_minute"),
+                    ),
+                ),
+            ),
+        )
+        .get(pk=service_id)
+    )
+
+
+def service_terms(service: Service) -> list[TaxonomyTerm]:
+    ids = Attribute.objects.filter(link_entity="service", link_id=service.id).values(
+        "taxonomy_term_id"
+    )
+    return list(TaxonomyTerm.objects.filter(id__in=ids).order_by("kind", "code"))
+
+
+def categories() -> list[TaxonomyTerm]:
+    return list(TaxonomyTerm.objects.filter(kind="category", parent__isnull=True).order_by("code"))
+
+
+def attributes(groups: tuple[str, ...] = ("audience", "barrier", "access")) -> list[TaxonomyTerm]:
+    q = Q()
+    for group in groups:
+        q |= Q(code__startswith=f"{group}.")
+    return list(TaxonomyTerm.objects.filter(q, kind="attribute").order_by("code"))

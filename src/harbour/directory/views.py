@@ -1,0 +1,136 @@
+"""Public pages: search for help near me, open now; one service's page (also printable)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.views.decorators.http import require_safe
+
+from harbour.core import geo
+from harbour.core.ratelimit import ratelimit
+from harbour.directory import hours, selectors
+from harbour.directory.forms import SearchForm
+
+WEEKDAYS = range(7)
+
+
+def _query_from_form(form: SearchForm) -> selectors.SearchQuery:
+    data: dict[str, Any] = form.cleaned_data if form.is_bound else {}
+    radius = data.get("radius") or "25"
+    return selectors.SearchQuery(
+        q=data.get("q", "") or "",
+        place=form.place,
+        radius_km=float(radius),
+        open_at=timezone.now() if data.get("open_now") else None,
+        categories=[data["category"]] if data.get("category") else [],
+        attributes=list(data.get("attributes") or []),
+        sort=data.get("sort") or "distance",
+        page=data.get("page") or 1,
+    )
+
+
+@require_safe
+@ratelimit("directory-search", limit=120)
+def search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(
+        request.GET or None,
+        categories=selectors.categories(),
+        attributes=selectors.attributes(),
+    )
+    searched = bool(request.GET)
+    if searched:
+        form.is_valid()  # errors are shown beside the fields; valid parts still search
+        for name in list(form.errors):
+            form.cleaned_data.pop(name, None)
+    now = timezone.now()
+    query = _query_from_form(form)
+    result = selectors.search(query, now=now) if searched else None
+    lang = get_language() or "en"
+    rows = []
+    for hit in result.hits if result else []:
+        rows.append(
+            {
+                "hit": hit,
+                "status_text": hours.describe(hit.status, now, lang, bool(hit.intervals)),
+                "distance": geo.distance_label(hit.distance_km, lang)
+                if hit.distance_km is not None
+                else "",
+            }
+        )
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "directory/search.html",
+        {
+            "form": form,
+            "result": result,
+            "rows": rows,
+            "searched": searched,
+            "query_string": params.urlencode(),
+        },
+    )
+
+
+@require_safe
+def service_detail(request: HttpRequest, service_id: str) -> HttpResponse:
+    try:
+        service = selectors.service_detail(service_id)
+    except ObjectDoesNotExist as exc:
+        raise Http404 from exc
+    now = timezone.now()
+    lang = get_language() or "en"
+    locations = []
+    for sal in service.service_at_locations.all():
+        rows = [(r.weekday, r.start_minute, r.end_minute) for r in sal.opening_rows.all()]
+        intervals = selectors.intervals_from_rows(rows)
+        status = hours.status(intervals, now, sal.location.timezone)
+        locations.append(
+            {
+                "sal": sal,
+                "location": sal.location,
+                "address": next(iter(sal.location.addresses.all()), None),
+                "status_text": hours.describe(status, now, lang, bool(intervals)),
+                "week": weekly_table(rows, lang),
+            }
+        )
+    terms = selectors.service_terms(service)
+    return render(
+        request,
+        "directory/service.html",
+        {
+            "service": service,
+            "locations": locations,
+            "categories": [t for t in terms if t.kind == "category"],
+            "attributes": [t for t in terms if t.kind == "attribute"],
+            "print": request.GET.get("print") == "1",
+        },
+    )
+
+
+DAY_NAMES = {
+    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+    "fr": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
+}
+
+
+def weekly_table(rows: list[tuple[int, int, int]], lang: str) -> list[tuple[str, list[str]]]:
+    """One line per weekday with its opening spans, in the service's local time."""
+    lang = "fr" if lang.startswith("fr") else "en"
+    table = []
+    for day in WEEKDAYS:
+        spans = []
+        for weekday, start, end in rows:
+            if weekday != day:
+                continue
+            if start == 0 and end == 1440:
+                spans.append("24 h" if lang == "fr" else "24 hours")
+            else:
+                spans.append(f"{hours.clock(start, lang)} – {hours.clock(end, lang)}")
+        table.append((DAY_NAMES[lang][day], spans))
+    return table
