@@ -21,7 +21,7 @@ def test_search_by_postal_code_lists_nearby_services_with_call_and_directions(cl
     ).content.decode()
     assert "1 place found" in body
     assert "Naloxone kit" in body
-    assert 'href="tel:613-555-0100"' in body
+    assert 'href="tel:6135550100"' in body
     assert "openstreetmap.org/directions?to=44.23120%2C-76.48600" in body
 
 
@@ -91,3 +91,23 @@ def test_anonymous_search_is_rate_limited(client, taxonomy, settings):
     codes = [client.get("/api/v1/directory/search").status_code for _ in range(121)]
     assert codes[:120] == [200] * 120
     assert codes[120] == 429
+
+
+def test_nothing_within_the_radius_shows_the_nearest_instead(client, make_service):
+    make_service("Kingston clinic", lat=44.2955 + 0.3, lng=-76.428)  # ~33 km from K7L's centre
+    body = client.get(reverse("directory:search"), {"near": "K7L", "radius": "5"}).content.decode()
+    assert "Nothing within 5 km. These are the nearest:" in body
+    assert "Kingston clinic" in body
+
+
+def test_radius_defaults_to_25_km_in_the_form(client, taxonomy):
+    body = client.get(reverse("directory:search"), {"q": "x"}).content.decode()
+    assert '<option value="25" selected>25 km</option>' in body
+
+
+def test_tel_filter_keeps_only_what_a_phone_dials():
+    from harbour.core.templatetags.harbour import tel
+
+    assert tel("1-800-668-6868") == "18006686868"
+    assert tel("(613) 544-4229 ext 2") == "6135444229"
+    assert tel("+1 613 555 0100") == "+16135550100"

@@ -68,6 +68,18 @@ KEYWORD_CODES = [
 ]
 
 
+PHONE = re.compile(r"(\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}|\b\d{3}\b")
+
+
+def split_phone(text: str) -> tuple[str, str]:
+    """'613-546-1777 (Crisis Line)' -> ('613-546-1777', 'Crisis Line')."""
+    match = PHONE.search(text)
+    if match is None:
+        return text[:50], ""
+    rest = (text[: match.start()] + text[match.end() :]).strip(" ;,()-")
+    return match.group(0).strip()[:50], rest[:200]
+
+
 def sid(*parts: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, ":".join(parts))
 
@@ -141,7 +153,8 @@ def load_kingston() -> int:
         )
         Phone.objects.filter(service=service).delete()
         if item.get("phone"):
-            Phone.objects.create(service=service, number=str(item["phone"])[:50])
+            number, label = split_phone(str(item["phone"]))
+            Phone.objects.create(service=service, number=number, description_en=label)
         RequiredDocument.objects.filter(service=service).delete()
         docs = str(item.get("documents_required") or "")
         if docs and not docs.lower().startswith("none"):
@@ -163,7 +176,9 @@ def _location(item: dict[str, Any], org: DirectoryOrganization, key: str) -> Loc
     coords = item.get("coordinates") or {}
     lat, lng = coords.get("lat"), coords.get("lng")
     match = POSTAL.search(address)
+    approximate = False
     if (lat is None or lng is None) and match:
+        approximate = True
         centroid = geo.fsa_centroid(match.group(1))
         if centroid is not None:
             lat, lng = centroid.lat, centroid.lng
@@ -176,6 +191,7 @@ def _location(item: dict[str, Any], org: DirectoryOrganization, key: str) -> Loc
             "name_en": "",
             "latitude": lat,
             "longitude": lng,
+            "coordinates_approximate": approximate,
             "timezone": "America/Toronto",
         },
     )
@@ -328,8 +344,9 @@ def load_fictional() -> int:
                 "name_fr": f"{city} (démo)",
                 "latitude": centroid.lat if centroid else None,
                 "longitude": centroid.lng if centroid else None,
-                "timezone": "America/Toronto",
+                "timezone": "America/Vancouver" if province == "BC" else "America/Toronto",
                 "confidential": key == "mtl-shelter",
+                "coordinates_approximate": True,
             },
         )
         Address.objects.update_or_create(

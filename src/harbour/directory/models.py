@@ -192,6 +192,8 @@ class Location(BaseModel):
     external_identifier = models.CharField(max_length=200, blank=True)
     external_identifier_type = models.CharField(max_length=200, blank=True)
     timezone = models.CharField(_("time zone"), max_length=64, default="America/Toronto")
+    # True when the position is only a postal-area centroid (good for "near", not for directions).
+    coordinates_approximate = models.BooleanField(default=False)
     confidential = models.BooleanField(
         _("confidential address"),
         default=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -34,11 +35,23 @@ def _query_from_form(form: SearchForm) -> selectors.SearchQuery:
     )
 
 
+def _distance(hit: selectors.Hit, lang: str) -> str:
+    if hit.distance_km is None:
+        return ""
+    label = geo.distance_label(hit.distance_km, lang)
+    if hit.sal.location.coordinates_approximate:
+        return ("environ " if lang.startswith("fr") else "about ") + label
+    return label
+
+
 @require_safe
 @ratelimit("directory-search", limit=120)
 def search(request: HttpRequest) -> HttpResponse:
+    data = request.GET.copy()
+    if data and not data.get("radius"):
+        data["radius"] = "25"
     form = SearchForm(
-        request.GET or None,
+        data or None,
         categories=selectors.categories(),
         attributes=selectors.attributes(),
     )
@@ -50,12 +63,22 @@ def search(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     query = _query_from_form(form)
     result = selectors.search(query, now=now) if searched else None
+    widened = None
+    if result is not None and result.total == 0 and query.place is not None:
+        # nothing within the radius: show the nearest few further away rather than nothing
+        wider = replace(query, radius_km=selectors.MAX_RADIUS_KM, page=1, per_page=5)
+        widened = selectors.search(wider, now=now)
     lang = get_language() or "en"
     rows = []
-    for hit in result.hits if result else []:
+    shown = widened.hits if widened and widened.total else (result.hits if result else [])
+    for hit in shown:
+        location = hit.sal.location
         rows.append(
             {
                 "hit": hit,
+                "phone": next(iter(hit.sal.service.phones.all()), None)
+                or next(iter(location.phones.all()), None),
+                "address": next(iter(location.addresses.all()), None),
                 "status_text": hours.describe(hit.status, now, lang, bool(hit.intervals)),
                 "distance": geo.distance_label(hit.distance_km, lang)
                 if hit.distance_km is not None
@@ -70,6 +93,8 @@ def search(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "result": result,
+            "widened": widened.total if widened else 0,
+            "radius": query.radius_km,
             "rows": rows,
             "searched": searched,
             "query_string": params.urlencode(),
