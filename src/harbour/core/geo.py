@@ -40,7 +40,8 @@ def _centroids() -> dict[str, tuple[float, float, str, str]]:
         cols = line.split("\t")
         if len(cols) < 11 or not cols[1]:
             continue
-        table[cols[1].upper()] = (float(cols[9]), float(cols[10]), cols[2], cols[4])
+        # a few FSAs (L9X, C0A) have several rows, one per place: the first one is kept
+        table.setdefault(cols[1].upper(), (float(cols[9]), float(cols[10]), cols[2], cols[4]))
     return table
 
 
