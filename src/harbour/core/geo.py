@@ -35,7 +35,7 @@ def _centroids() -> dict[str, tuple[float, float, str, str]]:
     text = (
         resources.files("harbour.core").joinpath("data", "ca_fsa_centroids.txt").read_text("utf-8")
     )
-    table = {}
+    table: dict[str, tuple[float, float, str, str]] = {}
     for line in text.splitlines():
         cols = line.split("\t")
         if len(cols) < 11 or not cols[1]:

@@ -369,6 +369,8 @@ class OpeningRow(models.Model):
     service_at_location = models.ForeignKey(
         ServiceAtLocation, on_delete=models.CASCADE, related_name="opening_rows"
     )
+    # the location's IANA time zone, copied here so "open at" needs no join
+    timezone = models.CharField(max_length=64, default="America/Toronto")
     weekday = models.PositiveSmallIntegerField()
     start_minute = models.PositiveSmallIntegerField()
     end_minute = models.PositiveSmallIntegerField()
@@ -376,7 +378,7 @@ class OpeningRow(models.Model):
     valid_to = models.DateField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["weekday", "start_minute", "end_minute"])]
+        indexes = [models.Index(fields=["weekday", "timezone", "start_minute", "end_minute"])]
 
     def __str__(self) -> str:
         return f"{self.weekday} {self.start_minute}-{self.end_minute}"

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
 
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from harbour.core import geo
@@ -28,6 +29,7 @@ from harbour.directory.models import (
     ServiceStatus,
     TaxonomyTerm,
 )
+from harbour.directory.services import TIMEZONES_CACHE_KEY
 
 MAX_CANDIDATES = 5000
 DEFAULT_RADIUS_KM = 25.0
@@ -111,24 +113,32 @@ def term_filter(codes: list[str], kind: str) -> Q:
 
 
 def timezones_in_use() -> list[str]:
-    return sorted(set(Location.objects.values_list("timezone", flat=True).distinct()))
+    """The time zones of all locations (cached for a few minutes; a new zone is rare)."""
+    zones = cache.get(TIMEZONES_CACHE_KEY)
+    if zones is None:
+        zones = sorted(set(Location.objects.values_list("timezone", flat=True).distinct()))
+        cache.set(TIMEZONES_CACHE_KEY, zones, 300)
+    return list(zones)
 
 
 def open_filter(at: datetime) -> Q:
-    """Open at instant ``at``, computed in each location's own time zone."""
-    result = Q(pk__in=[])
+    """Open at instant ``at``, computed in each location's own time zone.
+
+    Zones that share the same local time at ``at`` (most of Canada's) form one branch."""
+    branches: dict[tuple[int, int, date], list[str]] = {}
     for tz in timezones_in_use():
-        weekday, minute, day = hours.local_key(at, tz)
-        rows = OpeningRow.objects.filter(
+        branches.setdefault(hours.local_key(at, tz), []).append(tz)
+    rows = Q(pk__in=[])
+    for (weekday, minute, day), zones in branches.items():
+        rows |= Q(
             Q(valid_from__isnull=True) | Q(valid_from__lte=day),
             Q(valid_to__isnull=True) | Q(valid_to__gte=day),
-            service_at_location=OuterRef("pk"),
             weekday=weekday,
+            timezone__in=zones,
             start_minute__lte=minute,
             end_minute__gt=minute,
         )
-        result |= Q(Exists(rows), location__timezone=tz)
-    return result
+    return Q(id__in=OpeningRow.objects.filter(rows).values("service_at_location_id"))
 
 
 def near_filter(place: geo.Place, radius_km: float) -> Q:
@@ -158,7 +168,8 @@ def _relevance(name: str, terms: list[str]) -> int:
     return sum(1 for term in terms if any(token.startswith(term) for token in tokens))
 
 
-def search(query: SearchQuery, *, now: datetime) -> SearchPage:
+def candidates(query: SearchQuery) -> QuerySet[ServiceAtLocation, tuple[Any, ...]]:
+    """The SQL part of a search: every filter, as (id, lat, lng, name_en, name_fr) rows."""
     terms = textsearch.query_terms(query.q)
     radius = min(max(query.radius_km, 0.1), MAX_RADIUS_KM)
     sals = ServiceAtLocation.objects.filter(service__status=ServiceStatus.ACTIVE)
@@ -169,15 +180,15 @@ def search(query: SearchQuery, *, now: datetime) -> SearchPage:
         sals = sals.filter(near_filter(query.place, radius))
     if query.open_at is not None:
         sals = sals.filter(open_filter(query.open_at))
-    rows = list(
-        sals.values_list(
-            "id",
-            "location__latitude",
-            "location__longitude",
-            "service__name_en",
-            "service__name_fr",
-        )[: MAX_CANDIDATES + 1]
-    )
+    return sals.values_list(
+        "id", "location__latitude", "location__longitude", "service__name_en", "service__name_fr"
+    )[: MAX_CANDIDATES + 1]
+
+
+def search(query: SearchQuery, *, now: datetime) -> SearchPage:
+    terms = textsearch.query_terms(query.q)
+    radius = min(max(query.radius_km, 0.1), MAX_RADIUS_KM)
+    rows = list(candidates(query))
     truncated = len(rows) > MAX_CANDIDATES
     rows = rows[:MAX_CANDIDATES]
     scored = []

@@ -7,11 +7,13 @@ from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from harbour.directory import hours, textsearch
 from harbour.directory.models import (
     Attribute,
+    Location,
     OpeningRow,
     Schedule,
     Service,
@@ -20,6 +22,7 @@ from harbour.directory.models import (
     TaxonomyTerm,
 )
 
+TIMEZONES_CACHE_KEY = "directory:timezones"
 HARBOUR_TAXONOMY_ID = "5f1d0b8e-8a53-4a57-9a5e-2d8f3c1b7a01"
 
 
@@ -110,6 +113,12 @@ def effective_schedules(sal: ServiceAtLocation) -> list[Schedule]:
 def opening_rows_rebuild(*, service_at_locations: Iterable[ServiceAtLocation]) -> int:
     rows = []
     sals = list(service_at_locations)
+    location_ids = {sal.location_id for sal in sals}
+    locations = {
+        loc.id: loc for loc in Location.objects.filter(id__in=location_ids).only("timezone")
+    }
+    for sal in sals:
+        sal.location = locations[sal.location_id]
     with transaction.atomic():
         OpeningRow.objects.filter(service_at_location__in=sals).delete()
         for sal in sals:
@@ -118,6 +127,7 @@ def opening_rows_rebuild(*, service_at_locations: Iterable[ServiceAtLocation]) -
                 rows.append(
                     OpeningRow(
                         service_at_location=sal,
+                        timezone=sal.location.timezone,
                         weekday=weekday,
                         start_minute=start,
                         end_minute=end,
@@ -126,6 +136,7 @@ def opening_rows_rebuild(*, service_at_locations: Iterable[ServiceAtLocation]) -
                     )
                 )
         OpeningRow.objects.bulk_create(rows, batch_size=2000)
+    cache.delete(TIMEZONES_CACHE_KEY)  # a location may bring a new time zone
     return len(rows)
 
 
