@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from harbour.core import geo
@@ -38,10 +39,12 @@ def _query_from_form(form: SearchForm) -> selectors.SearchQuery:
 def _distance(hit: selectors.Hit, lang: str) -> str:
     if hit.distance_km is None:
         return ""
-    label = geo.distance_label(hit.distance_km, lang)
     if hit.sal.location.coordinates_approximate:
-        return ("environ " if lang.startswith("fr") else "about ") + label
-    return label
+        # only the postal area is known: never pretend to metres
+        if hit.distance_km < 1:
+            return _("less than 1 km")
+        return _("about %(distance)s") % {"distance": geo.distance_label(hit.distance_km, lang)}
+    return geo.distance_label(hit.distance_km, lang)
 
 
 @require_safe
@@ -80,9 +83,7 @@ def search(request: HttpRequest) -> HttpResponse:
                 or next(iter(location.phones.all()), None),
                 "address": next(iter(location.addresses.all()), None),
                 "status_text": hours.describe(hit.status, now, lang, bool(hit.intervals)),
-                "distance": geo.distance_label(hit.distance_km, lang)
-                if hit.distance_km is not None
-                else "",
+                "distance": _distance(hit, lang),
             }
         )
     params = request.GET.copy()
