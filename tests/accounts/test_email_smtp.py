@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from email.header import decode_header, make_header
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -53,6 +54,10 @@ def test_invitation_is_delivered_by_smtp(org_a, admin_a, run_tasks, smtp_server)
     assert len(smtp_server.messages) == 1
     message = smtp_server.messages[0]
     assert message["To"] == "newcomer@example.org"
-    assert "Invitation to join org-a services on Harbour" in message["Subject"]
+    subject = str(make_header(decode_header(message["Subject"])))
+    assert subject == (
+        "Invitation to join org-a services on Harbour / "
+        "Invitation à rejoindre services org-a sur Harbour"
+    )
     body = message.get_payload(decode=True).decode()
     assert token in body
