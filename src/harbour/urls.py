@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("allauth.urls")),
+    path("org/<slug:slug>/directory/", include("harbour.directory.staff_urls")),
     path("org/", include("harbour.accounts.urls")),
     path("find/", include("harbour.directory.urls")),
     path("admin/", admin.site.urls),

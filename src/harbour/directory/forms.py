@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from harbour.core import geo
+from harbour.directory.models import SuggestionField
 
 RADIUS_CHOICES = [
     ("2", "2 km"),
@@ -84,3 +85,61 @@ class SearchForm(forms.Form):
                     _("Enter a postal code such as K7L, or a position such as 44.23,-76.49.")
                 ) from exc
         return near
+
+
+class SuggestionForm(forms.Form):
+    field = forms.ChoiceField(label=_("What is wrong?"), choices=SuggestionField.choices)
+    message = forms.CharField(
+        label=_("Tell us more"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Please do not include anyone’s name or health details."),
+    )
+    suggested_value = forms.CharField(
+        label=_("The right information (optional)"), max_length=500, required=False
+    )
+    contact = forms.CharField(
+        label=_("How can we reach you about it? (optional)"),
+        max_length=200,
+        required=False,
+        help_text=_("Leave empty to stay anonymous."),
+    )
+    website = forms.CharField(required=False, widget=forms.HiddenInput)  # a trap for bots
+
+
+class ReviewForm(forms.Form):
+    note = forms.CharField(label=_("Note (optional)"), max_length=1000, required=False)
+
+
+class ServiceEditForm(forms.Form):
+    name_en = forms.CharField(label=_("Name (English)"), max_length=300)
+    name_fr = forms.CharField(label=_("Name (French)"), max_length=300, required=False)
+    description_en = forms.CharField(
+        label=_("Description (English)"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+    description_fr = forms.CharField(
+        label=_("Description (French)"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+    url = forms.URLField(label=_("Website"), required=False, max_length=500)
+    email = forms.EmailField(label=_("Email"), required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=[])
+    eligibility_description_en = forms.CharField(
+        label=_("Who can use it (English)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    eligibility_description_fr = forms.CharField(
+        label=_("Who can use it (French)"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    fees_description_en = forms.CharField(label=_("Fees (English)"), required=False)
+    fees_description_fr = forms.CharField(label=_("Fees (French)"), required=False)
+    alert_en = forms.CharField(label=_("Alert (English)"), required=False)
+    alert_fr = forms.CharField(label=_("Alert (French)"), required=False)
+    verified = forms.BooleanField(label=_("I checked this listing today"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from harbour.directory.models import ServiceStatus
+
+        status: Any = self.fields["status"]
+        status.choices = ServiceStatus.choices

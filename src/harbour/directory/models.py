@@ -509,6 +509,18 @@ class Attribute(BaseModel):
         return f"{self.link_entity}:{self.link_id} {self.taxonomy_term_id}"
 
 
+class SuggestionField(models.TextChoices):
+    HOURS = "hours", _("Opening hours")
+    ADDRESS = "address", _("Address or location")
+    PHONE = "phone", _("Phone number")
+    URL = "url", _("Website")
+    EMAIL = "email", _("Email")
+    FEES = "fees", _("Fees")
+    ELIGIBILITY = "eligibility", _("Who can use it")
+    CLOSED = "closed", _("It has closed")
+    OTHER = "other", _("Something else")
+
+
 class SuggestionStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for review")
     ACCEPTED = "accepted", _("Accepted")
@@ -522,7 +534,7 @@ class SuggestedEdit(BaseModel):
     them."""
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="suggestions")
-    field = models.CharField(_("what is wrong"), max_length=40)
+    field = models.CharField(_("what is wrong"), max_length=40, choices=SuggestionField.choices)
     message = models.TextField(_("details"))
     suggested_value = models.TextField(_("suggested correction"), blank=True)
     contact = models.CharField(_("how to reach you (optional)"), max_length=200, blank=True)

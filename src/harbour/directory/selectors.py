@@ -14,10 +14,12 @@ from uuid import UUID
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from harbour.core import geo
+from harbour.core.permissions import get_scoped_or_404, scope
+from harbour.core.roles import Role
 from harbour.directory import hours, textsearch
 from harbour.directory.models import (
     Attribute,
@@ -27,6 +29,8 @@ from harbour.directory.models import (
     Service,
     ServiceAtLocation,
     ServiceStatus,
+    SuggestedEdit,
+    SuggestionStatus,
     TaxonomyTerm,
 )
 from harbour.directory.services import TIMEZONES_CACHE_KEY
@@ -282,3 +286,59 @@ def attributes(groups: tuple[str, ...] = ("audience", "barrier", "access")) -> l
     for group in groups:
         q |= Q(code__startswith=f"{group}.")
     return list(TaxonomyTerm.objects.filter(q, kind="attribute").order_by("code"))
+
+
+# --- staff: an organization's own listings ----------------------------------------------------
+
+
+def owned_organization(actor: Any, *, slug: str) -> Any:
+    from harbour.accounts.selectors import organization_for
+
+    return organization_for(actor, slug=slug, minimum=Role.VIEWER)
+
+
+def owned_services(actor: Any, *, organization: Any) -> list[Service]:
+    return list(
+        scope(Service.objects.all(), actor, field="organization__owner")
+        .filter(organization__owner=organization)
+        .annotate(
+            pending=Count("suggestions", filter=Q(suggestions__status=SuggestionStatus.PENDING))
+        )
+        .order_by("name_en")
+    )
+
+
+def owned_service(actor: Any, *, organization: Any, service_id: Any) -> Service:
+    return get_scoped_or_404(
+        Service.objects.filter(organization__owner=organization),
+        actor,
+        field="organization__owner",
+        minimum=Role.COORDINATOR,
+        pk=service_id,
+    )
+
+
+def pending_suggestions(actor: Any, *, organization: Any) -> QuerySet[SuggestedEdit]:
+    return (
+        scope(
+            SuggestedEdit.objects.all(),
+            actor,
+            field="service__organization__owner",
+            minimum=Role.COORDINATOR,
+        )
+        .filter(service__organization__owner=organization, status=SuggestionStatus.PENDING)
+        .select_related("service")
+        .order_by("created_at")
+    )
+
+
+def suggestion_for(actor: Any, *, organization: Any, suggestion_id: Any) -> SuggestedEdit:
+    return get_scoped_or_404(
+        SuggestedEdit.objects.filter(service__organization__owner=organization).select_related(
+            "service"
+        ),
+        actor,
+        field="service__organization__owner",
+        minimum=Role.COORDINATOR,
+        pk=suggestion_id,
+    )

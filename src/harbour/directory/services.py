@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import date, timedelta
 from importlib import resources
 from typing import Any
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from harbour.core import audit
+from harbour.core.models import AuditAction
+from harbour.core.permissions import require_role
+from harbour.core.roles import Role
 from harbour.directory import hours, textsearch
 from harbour.directory.models import (
     Attribute,
+    DirectoryOrganization,
     Location,
     OpeningRow,
+    Phone,
     Schedule,
     Service,
     ServiceAtLocation,
+    ServiceStatus,
+    SuggestedEdit,
+    SuggestionStatus,
     Taxonomy,
     TaxonomyTerm,
 )
@@ -203,3 +216,222 @@ def service_set_terms(*, service: Service, codes: Iterable[str]) -> list[Taxonom
             link_entity="service", link_id=service.id, taxonomy_term=term
         )
     return terms
+
+
+# --- suggested edits and staff edits ----------------------------------------------------------
+
+SUGGESTION_FIELDS = {
+    # field people can point at -> the Service attribute an accepted suggestion changes
+    "phone": None,  # the first phone of the service
+    "url": "url",
+    "email": "email",
+    "fees": "fees_description",
+    "eligibility": "eligibility_description",
+    "closed": "status",
+    "hours": None,
+    "address": None,
+    "other": None,
+}
+TRANSLATED = {"fees_description", "eligibility_description"}
+STALE_DAYS = 180
+
+
+@transaction.atomic
+def suggestion_create(
+    *,
+    service: Service,
+    field: str,
+    message: str,
+    suggested_value: str = "",
+    contact: str = "",
+    language: str = "en",
+) -> SuggestedEdit:
+    """Anyone may suggest a correction; nothing about them is kept but what they typed."""
+    if field not in SUGGESTION_FIELDS:
+        raise ValidationError({"field": _("Choose what is wrong.")})
+    suggestion = SuggestedEdit(
+        service=service,
+        field=field,
+        message=message.strip()[:2000],
+        suggested_value=suggested_value.strip()[:500],
+        contact=contact.strip()[:200],
+        language="fr" if language.startswith("fr") else "en",
+    )
+    suggestion.full_clean()
+    suggestion.save()
+    _tell_owner(suggestion)
+    return suggestion
+
+
+def _tell_owner(suggestion: SuggestedEdit) -> None:
+    """Email the owning organization's coordinators and admins (queued with the suggestion)."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from harbour.accounts.models import Membership, Organization
+    from harbour.core.tasks import send_email
+
+    owner_id = _owner_id(suggestion.service)
+    if owner_id is None:
+        return
+    owner = Organization.objects.get(pk=owner_id)
+    emails = sorted(
+        Membership.objects.filter(
+            organization_id=owner_id,
+            role__in=[Role.COORDINATOR, Role.ORG_ADMIN],
+            user__is_active=True,
+        ).values_list("user__email", flat=True)
+    )
+    if not emails:
+        return
+    url = settings.HARBOUR_BASE_URL.rstrip("/") + reverse(
+        "directory-staff:suggestions", kwargs={"slug": owner.slug}
+    )
+    name_en = getattr(suggestion.service, "name_en", "")
+    name_fr = getattr(suggestion.service, "name_fr", "") or name_en
+    send_email.enqueue(
+        to=emails,
+        subject=f"Harbour: {name_en} — suggested edit / modification proposée",
+        body=(
+            f"Someone suggested a change to “{name_en}”. Review it here:\n{url}\n\n"
+            f"Quelqu’un a proposé une modification à « {name_fr} ». "
+            f"Examinez-la ici :\n{url}\n"
+        ),
+        idempotency_key=f"suggestion:{suggestion.id}",
+    )
+
+
+def _owner_id(service: Service) -> Any:
+    return DirectoryOrganization.objects.filter(pk=service.organization_id).values_list(
+        "owner_id", flat=True
+    )[0]
+
+
+@transaction.atomic
+def suggestion_accept(*, suggestion: SuggestedEdit, actor: Any, note: str = "") -> SuggestedEdit:
+    """Accept a suggestion; where it names a field, apply the suggested value to the listing."""
+    owner_id = _owner_id(suggestion.service)
+    require_role(actor, owner_id, Role.COORDINATOR)
+    suggestion = SuggestedEdit.objects.select_for_update().get(pk=suggestion.pk)
+    if suggestion.status != SuggestionStatus.PENDING:
+        raise ValidationError(_("This suggestion was already reviewed."))
+    service = suggestion.service
+    applied = ""
+    target = SUGGESTION_FIELDS.get(suggestion.field)
+    value = suggestion.suggested_value
+    if suggestion.field == "closed":
+        service.status = ServiceStatus.TEMPORARILY_CLOSED
+        service.save(update_fields=["status", "updated_at"])
+        applied = "status"
+    elif suggestion.field == "phone" and value:
+        phone = service.phones.order_by("created_at").first()
+        if phone is None:
+            Phone.objects.create(service=service, number=value[:50])
+        else:
+            phone.number = value[:50]
+            phone.save(update_fields=["number", "updated_at"])
+        applied = "phone"
+    elif target and value:
+        name = f"{target}_{suggestion.language}" if target in TRANSLATED else target
+        setattr(service, name, value)
+        service.full_clean(exclude=["search_document"])
+        service.save(update_fields=[name, "updated_at"])
+        applied = name
+    suggestion.status = SuggestionStatus.ACCEPTED
+    suggestion.reviewed_by = actor
+    suggestion.reviewed_at = timezone.now()
+    suggestion.review_note = note.strip()[:1000]
+    suggestion.save(
+        update_fields=["status", "reviewed_by", "reviewed_at", "review_note", "updated_at"]
+    )
+    audit.record(
+        action=AuditAction.DIRECTORY_SUGGESTION_ACCEPT,
+        actor=actor,
+        organization_id=owner_id,
+        obj=suggestion,
+        metadata={"service": str(service.id), "field": suggestion.field, "applied": applied},
+    )
+    if applied:
+        service_reindex(services=[service])
+    return suggestion
+
+
+@transaction.atomic
+def suggestion_reject(*, suggestion: SuggestedEdit, actor: Any, note: str = "") -> SuggestedEdit:
+    owner_id = _owner_id(suggestion.service)
+    require_role(actor, owner_id, Role.COORDINATOR)
+    suggestion = SuggestedEdit.objects.select_for_update().get(pk=suggestion.pk)
+    if suggestion.status != SuggestionStatus.PENDING:
+        raise ValidationError(_("This suggestion was already reviewed."))
+    suggestion.status = SuggestionStatus.REJECTED
+    suggestion.reviewed_by = actor
+    suggestion.reviewed_at = timezone.now()
+    suggestion.review_note = note.strip()[:1000]
+    suggestion.save(
+        update_fields=["status", "reviewed_by", "reviewed_at", "review_note", "updated_at"]
+    )
+    audit.record(
+        action=AuditAction.DIRECTORY_SUGGESTION_REJECT,
+        actor=actor,
+        organization_id=owner_id,
+        obj=suggestion,
+        metadata={"service": str(suggestion.service_id), "field": suggestion.field},
+    )
+    return suggestion
+
+
+EDITABLE_FIELDS = (
+    "name_en",
+    "name_fr",
+    "description_en",
+    "description_fr",
+    "url",
+    "email",
+    "status",
+    "application_process_en",
+    "application_process_fr",
+    "fees_description_en",
+    "fees_description_fr",
+    "eligibility_description_en",
+    "eligibility_description_fr",
+    "minimum_age",
+    "maximum_age",
+    "alert_en",
+    "alert_fr",
+)
+
+
+@transaction.atomic
+def service_update(
+    *, service: Service, actor: Any, changes: dict[str, Any], verified: bool = False
+) -> Service:
+    """Staff of the owning organization edit a listing; ``verified`` stamps today's date."""
+    owner_id = _owner_id(service)
+    require_role(actor, owner_id, Role.COORDINATOR)
+    service = Service.objects.select_for_update().get(pk=service.pk)
+    changed = []
+    for name, value in changes.items():
+        if name not in EDITABLE_FIELDS:
+            raise ValidationError({name: _("This field cannot be edited here.")})
+        if getattr(service, name) != value:
+            setattr(service, name, value)
+            changed.append(name)
+    if verified:
+        service.assured_date = timezone.localdate()
+        service.assurer_email = getattr(actor, "email", "")
+        changed.append("assured_date")
+    service.full_clean(exclude=["search_document"])
+    service.save()
+    audit.record(
+        action=AuditAction.DIRECTORY_SERVICE_UPDATE,
+        actor=actor,
+        organization_id=owner_id,
+        obj=service,
+        metadata={"fields": changed},
+    )
+    service_reindex(services=[service])
+    return service
+
+
+def stale_before(today: date | None = None) -> date:
+    return (today or timezone.localdate()) - timedelta(days=STALE_DAYS)

@@ -11,12 +11,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from harbour.core import geo
 from harbour.core.ratelimit import ratelimit
-from harbour.directory import hours, selectors
-from harbour.directory.forms import SearchForm
+from harbour.directory import hours, selectors, services
+from harbour.directory.forms import SearchForm, SuggestionForm
 
 WEEKDAYS = range(7)
 
@@ -160,3 +160,31 @@ def weekly_table(rows: list[tuple[int, int, int]], lang: str) -> list[tuple[str,
                 spans.append(f"{hours.clock(start, lang)} – {hours.clock(end, lang)}")
         table.append((DAY_NAMES[lang][day], spans))
     return table
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit("directory-suggest", limit=5, window=3600, methods=("POST",))
+def suggest(request: HttpRequest, service_id: str) -> HttpResponse:
+    """Anyone can report a problem with a listing; no account, nothing about them kept."""
+    try:
+        service = selectors.service_detail(service_id)
+    except ObjectDoesNotExist as exc:
+        raise Http404 from exc
+    form = SuggestionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not form.cleaned_data.get("website"):  # filled only by bots
+            services.suggestion_create(
+                service=service,
+                field=form.cleaned_data["field"],
+                message=form.cleaned_data["message"],
+                suggested_value=form.cleaned_data["suggested_value"],
+                contact=form.cleaned_data["contact"],
+                language=get_language() or "en",
+            )
+        return render(request, "directory/suggest_thanks.html", {"service": service})
+    return render(
+        request,
+        "directory/suggest.html",
+        {"service": service, "form": form},
+        status=400 if form.errors else 200,
+    )

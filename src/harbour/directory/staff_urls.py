@@ -1,0 +1,12 @@
+from django.urls import path
+
+from harbour.directory import staff_views
+
+app_name = "directory-staff"
+
+urlpatterns = [
+    path("", staff_views.listings, name="listings"),
+    path("suggestions/", staff_views.suggestions, name="suggestions"),
+    path("suggestions/<uuid:suggestion_id>/<str:decision>/", staff_views.review, name="review"),
+    path("<uuid:service_id>/edit/", staff_views.edit, name="edit"),
+]
