@@ -120,7 +120,7 @@ class ServiceEditForm(forms.Form):
     description_fr = forms.CharField(
         label=_("Description (French)"), widget=forms.Textarea(attrs={"rows": 4}), required=False
     )
-    url = forms.URLField(label=_("Website"), required=False, max_length=500)
+    url = forms.URLField(label=_("Website"), required=False, max_length=500, assume_scheme="https")
     email = forms.EmailField(label=_("Email"), required=False)
     status = forms.ChoiceField(label=_("Status"), choices=[])
     eligibility_description_en = forms.CharField(

@@ -17,7 +17,18 @@ from django.utils.translation import gettext_lazy as _
 from harbour.core.models import BaseModel
 
 
-class Taxonomy(BaseModel):
+class HsdsModel(BaseModel):
+    """An HSDS table. ``hsds_extra`` keeps imported columns Harbour does not model (deprecated
+    HSDS fields, a publisher's own columns), so that nothing imported is silently dropped and
+    an export gives them back."""
+
+    hsds_extra = models.JSONField(default=dict, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Taxonomy(HsdsModel):
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     uri = models.URLField(blank=True)
@@ -31,7 +42,7 @@ class Taxonomy(BaseModel):
         return str(self.name)
 
 
-class TaxonomyTerm(BaseModel):
+class TaxonomyTerm(HsdsModel):
     taxonomy = models.ForeignKey(
         Taxonomy, null=True, blank=True, on_delete=models.CASCADE, related_name="terms"
     )
@@ -63,7 +74,7 @@ class TaxonomyTerm(BaseModel):
         return str(self.name)
 
 
-class DirectoryOrganization(BaseModel):
+class DirectoryOrganization(HsdsModel):
     """An HSDS organization: whoever provides services (not necessarily a Harbour user)."""
 
     owner = models.ForeignKey(
@@ -96,7 +107,7 @@ class DirectoryOrganization(BaseModel):
         return str(self.name)
 
 
-class Program(BaseModel):
+class Program(HsdsModel):
     organization = models.ForeignKey(
         DirectoryOrganization, on_delete=models.CASCADE, related_name="programs"
     )
@@ -119,7 +130,7 @@ class ServiceStatus(models.TextChoices):
     TEMPORARILY_CLOSED = "temporarily closed", _("Temporarily closed")
 
 
-class Service(BaseModel):
+class Service(HsdsModel):
     organization = models.ForeignKey(
         DirectoryOrganization, on_delete=models.CASCADE, related_name="services"
     )
@@ -171,7 +182,7 @@ class LocationType(models.TextChoices):
     VIRTUAL = "virtual", _("Virtual")
 
 
-class Location(BaseModel):
+class Location(HsdsModel):
     organization = models.ForeignKey(
         DirectoryOrganization,
         null=True,
@@ -221,7 +232,7 @@ class Location(BaseModel):
         return str(self.name) or str(self.id)
 
 
-class ServiceAtLocation(BaseModel):
+class ServiceAtLocation(HsdsModel):
     service = models.ForeignKey(
         Service, on_delete=models.CASCADE, related_name="service_at_locations"
     )
@@ -241,7 +252,7 @@ class ServiceAtLocation(BaseModel):
         return f"{self.service} @ {self.location}"
 
 
-class Address(BaseModel):
+class Address(HsdsModel):
     location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="addresses")
     attention = models.CharField(max_length=200, blank=True)
     address_1 = models.CharField(_("address"), max_length=300)
@@ -261,7 +272,7 @@ class Address(BaseModel):
         return f"{self.address_1}, {self.city}"
 
 
-class Contact(BaseModel):
+class Contact(HsdsModel):
     organization = models.ForeignKey(
         DirectoryOrganization,
         null=True,
@@ -291,7 +302,7 @@ class Contact(BaseModel):
         return self.name or self.email or str(self.id)
 
 
-class Phone(BaseModel):
+class Phone(HsdsModel):
     location = models.ForeignKey(
         Location, null=True, blank=True, on_delete=models.CASCADE, related_name="phones"
     )
@@ -324,7 +335,7 @@ class Phone(BaseModel):
         return self.number
 
 
-class Schedule(BaseModel):
+class Schedule(HsdsModel):
     service = models.ForeignKey(
         Service, null=True, blank=True, on_delete=models.CASCADE, related_name="schedules"
     )
@@ -384,7 +395,7 @@ class OpeningRow(models.Model):
         return f"{self.weekday} {self.start_minute}-{self.end_minute}"
 
 
-class Language(BaseModel):
+class Language(HsdsModel):
     service = models.ForeignKey(
         Service, null=True, blank=True, on_delete=models.CASCADE, related_name="languages"
     )
@@ -406,7 +417,7 @@ class Language(BaseModel):
         return self.name or self.code
 
 
-class Accessibility(BaseModel):
+class Accessibility(HsdsModel):
     location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="accessibility")
     description = models.TextField(_("description"), blank=True)
     details = models.TextField(_("details"), blank=True)
@@ -420,7 +431,7 @@ class Accessibility(BaseModel):
         return str(self.description)[:50]
 
 
-class ServiceArea(BaseModel):
+class ServiceArea(HsdsModel):
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="service_areas")
     name = models.CharField(max_length=200, blank=True)
     description = models.TextField(blank=True)
@@ -432,7 +443,7 @@ class ServiceArea(BaseModel):
         return self.name
 
 
-class CostOption(BaseModel):
+class CostOption(HsdsModel):
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="cost_options")
     valid_from = models.DateField(null=True, blank=True)
     valid_to = models.DateField(null=True, blank=True)
@@ -445,7 +456,7 @@ class CostOption(BaseModel):
         return self.option
 
 
-class RequiredDocument(BaseModel):
+class RequiredDocument(HsdsModel):
     service = models.ForeignKey(
         Service, on_delete=models.CASCADE, related_name="required_documents"
     )
@@ -456,7 +467,7 @@ class RequiredDocument(BaseModel):
         return self.document
 
 
-class Funding(BaseModel):
+class Funding(HsdsModel):
     organization = models.ForeignKey(
         DirectoryOrganization,
         null=True,
@@ -473,7 +484,7 @@ class Funding(BaseModel):
         return self.source[:50]
 
 
-class OrganizationIdentifier(BaseModel):
+class OrganizationIdentifier(HsdsModel):
     organization = models.ForeignKey(
         DirectoryOrganization, on_delete=models.CASCADE, related_name="organization_identifiers"
     )
@@ -485,7 +496,7 @@ class OrganizationIdentifier(BaseModel):
         return self.identifier
 
 
-class Attribute(BaseModel):
+class Attribute(HsdsModel):
     """A taxonomy term attached to any HSDS object (``link_entity`` + ``link_id``)."""
 
     link_id = models.UUIDField(db_index=True)

@@ -1,0 +1,442 @@
+"""HSDS 3.0 tabular interchange: export the directory as a datapackage, import one back.
+
+Import validates everything first (file, line, column in every error), then writes in one
+transaction, upserting by id: importing the same data twice changes nothing, and
+export -> import -> export gives the same files. Columns Harbour does not model are kept in each
+row's ``hsds_extra`` and written back on export; columns HSDS does not define are reported.
+Confidential locations are exported without address or position.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, time
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from django.db import models, transaction
+
+from harbour.directory import models as m
+
+LANG_FIELDS: dict[Any, set[str]] = {
+    m.Taxonomy: {"name", "description"},
+    m.TaxonomyTerm: {"name", "description"},
+    m.DirectoryOrganization: {"name", "description"},
+    m.Program: {"name", "description"},
+    m.Service: {
+        "name", "description", "application_process", "fees_description",
+        "eligibility_description", "interpretation_services", "alert",
+    },
+    m.Location: {"name", "description", "transportation"},
+    m.ServiceAtLocation: {"description"},
+    m.Schedule: {"description", "notes"},
+    m.Phone: {"description"},
+    m.Accessibility: {"description", "details"},
+}  # fmt: skip
+
+# HSDS resource name -> model, in an order where every foreign key points backwards.
+TABLES: list[tuple[str, type[models.Model]]] = [
+    ("taxonomy", m.Taxonomy),
+    ("taxonomy_term", m.TaxonomyTerm),
+    ("organization", m.DirectoryOrganization),
+    ("organization_identifier", m.OrganizationIdentifier),
+    ("program", m.Program),
+    ("service", m.Service),
+    ("location", m.Location),
+    ("service_at_location", m.ServiceAtLocation),
+    ("address", m.Address),
+    ("contact", m.Contact),
+    ("phone", m.Phone),
+    ("schedule", m.Schedule),
+    ("language", m.Language),
+    ("accessibility", m.Accessibility),
+    ("service_area", m.ServiceArea),
+    ("cost_option", m.CostOption),
+    ("required_document", m.RequiredDocument),
+    ("funding", m.Funding),
+    ("attribute", m.Attribute),
+]
+MODEL_OF = dict(TABLES)
+NOT_IMPORTED = {"metadata", "meta_table_description"}
+NAMESPACE = uuid.UUID("0b7c1f1e-5a44-4b0e-8a3e-0e9d0a6f6c55")
+
+
+def datapackage() -> dict[str, Any]:
+    text = resources.files("harbour.directory").joinpath("data", "hsds_datapackage.json")
+    return dict(json.loads(text.read_text("utf-8")))
+
+
+def resources_by_name() -> dict[str, dict[str, Any]]:
+    return {r["name"]: r for r in datapackage()["resources"]}
+
+
+@dataclass
+class ImportReport:
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        parts = []
+        for table, _model in TABLES:
+            c, u, n = (self.created.get(table, 0), self.updated.get(table, 0),
+                       self.unchanged.get(table, 0))  # fmt: skip
+            if c or u or n:
+                parts.append(f"{table}: {c} new, {u} changed, {n} unchanged")
+        return "; ".join(parts) or "nothing to import"
+
+
+class ImportFailed(Exception):
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__("\n".join(report.errors))
+        self.report = report
+
+
+# --- values ---------------------------------------------------------------------------------
+
+
+def as_uuid(value: str) -> uuid.UUID:
+    """HSDS ids are UUIDs; older data uses other ids, which map to stable derived UUIDs."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return uuid.uuid5(NAMESPACE, value)
+
+
+def _field(model: type[models.Model], name: str) -> models.Field[Any, Any] | None:
+    try:
+        found = model._meta.get_field(name)  # also finds a foreign key by "<name>_id"
+    except Exception:
+        return None
+    return found if isinstance(found, models.Field) else None
+
+
+def column_field(model: type[models.Model], column: str) -> models.Field[Any, Any] | None:
+    """The model field an HSDS column maps to, or None (kept in ``hsds_extra``)."""
+    if column == "id":
+        return model._meta.pk
+    f = _field(model, column)
+    if f is None or (f.is_relation and not column.endswith("_id")):
+        return None  # e.g. taxonomy_term.taxonomy: a deprecated free-text column
+    if f.name in {"hsds_extra", "search_document", "created_at", "updated_at"}:
+        return None
+    return f
+
+
+def parse_value(f: models.Field[Any, Any], raw: str) -> Any:
+    """A CSV cell as the model field wants it; ValueError with a reason otherwise."""
+    if raw == "":
+        if isinstance(f, models.CharField | models.TextField):
+            return ""
+        if not f.null and not isinstance(f, models.ForeignKey):
+            raise ValueError("is required")
+        return None
+    if isinstance(f, models.ForeignKey | models.UUIDField):
+        return as_uuid(raw)
+    if isinstance(f, models.DateField):
+        try:
+            return date.fromisoformat(raw[:10])
+        except ValueError as exc:
+            raise ValueError(f"{raw!r} is not a date (YYYY-MM-DD)") from exc
+    if isinstance(f, models.TimeField):
+        try:
+            return time.fromisoformat(raw)
+        except ValueError as exc:
+            raise ValueError(f"{raw!r} is not a time (HH:MM or HH:MM:SS)") from exc
+    if isinstance(f, models.DecimalField):
+        try:
+            return Decimal(raw)
+        except InvalidOperation as exc:
+            raise ValueError(f"{raw!r} is not a number") from exc
+    if isinstance(f, models.FloatField):
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise ValueError(f"{raw!r} is not a number") from exc
+    if isinstance(f, models.IntegerField):
+        try:
+            number = float(raw)
+        except ValueError as exc:
+            raise ValueError(f"{raw!r} is not a whole number") from exc
+        if number != int(number) or (number < 0 and "Positive" in type(f).__name__):
+            raise ValueError(f"{raw!r} is not a whole number of 0 or more")
+        return int(number)
+    if f.choices and raw not in {str(c[0]) for c in f.choices}:
+        allowed = ", ".join(str(c[0]) for c in f.choices)
+        raise ValueError(f"{raw!r} is not one of: {allowed}")
+    return raw
+
+
+def format_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S")
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def _export_row(
+    obj: models.Model, columns: list[str], lang: str, required: set[str]
+) -> dict[str, str]:
+    model = type(obj)
+    translated = LANG_FIELDS.get(model, set())
+    extra = getattr(obj, "hsds_extra", {}) or {}
+    row: dict[str, str] = {}
+    for column in columns:
+        f = column_field(model, column)
+        if column in translated:
+            value: Any = getattr(obj, f"{column}_{lang}", "") or ""
+            if not value and column in required:
+                # HSDS requires it: the other language's text, else the name
+                other = "fr" if lang == "en" else "en"
+                value = getattr(obj, f"{column}_{other}", "") or row.get("name", "")
+        elif f is not None:
+            value = getattr(obj, f.attname)
+            if value is None:
+                value = extra.get(column)  # kept at import: an unlinked id, an invalid position
+        else:
+            value = extra.get(column, "")
+        row[column] = format_value(value)
+    if isinstance(obj, m.Location) and obj.confidential:
+        row["latitude"] = row["longitude"] = ""
+    return row
+
+
+def export_tabular(directory: Path, lang: str = "en") -> dict[str, int]:
+    """Write ``datapackage.json`` and one CSV per HSDS table; returns rows per table."""
+    directory.mkdir(parents=True, exist_ok=True)
+    found = resources_by_name()
+    counts = {}
+    confidential = set(m.Location.objects.filter(confidential=True).values_list("id", flat=True))
+    for table, model in TABLES:
+        resource = found[table]
+        columns = [f["name"] for f in resource["schema"]["fields"]]
+        required = {
+            f["name"]
+            for f in resource["schema"]["fields"]
+            if f.get("constraints", {}).get("required")
+        }
+        objects: Iterable[models.Model] = model._default_manager.order_by("pk")
+        if model is m.Address:
+            objects = [a for a in objects if a.location_id not in confidential]  # type: ignore[attr-defined]
+        path = directory / resource["path"]
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\r\n")
+            writer.writeheader()
+            n = 0
+            for obj in objects:
+                writer.writerow(_export_row(obj, columns, lang, required))
+                n += 1
+        counts[table] = n
+    package = datapackage()
+    package["resources"] = [found[table] for table, _ in TABLES]
+    (directory / "datapackage.json").write_text(
+        json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return counts
+
+
+# --- import ---------------------------------------------------------------------------------
+
+
+def read_source(path: Path) -> dict[str, tuple[str, list[dict[str, str]], list[str]]]:
+    """{table: (file name, rows, header)} from a folder of CSVs or a zip of one."""
+    by_path = {r["path"]: name for name, r in resources_by_name().items()}
+    files: dict[str, bytes] = {}
+    if path.is_dir():
+        for item in sorted(path.glob("*.csv")):
+            files[item.name] = item.read_bytes()
+    elif zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.filename.endswith(".csv"):
+                    files[Path(info.filename).name] = archive.read(info)
+    else:
+        raise ValueError(f"{path}: not a folder of CSV files or a zip archive")
+    tables = {}
+    for name, data in files.items():
+        table = by_path.get(name)
+        if table is None:
+            table = f"?{name}"
+        text = data.decode("utf-8-sig")
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        rows = list(reader)
+        tables[table] = (name, rows, list(reader.fieldnames or []))
+    return tables
+
+
+def validate(
+    source: dict[str, tuple[str, list[dict[str, str]], list[str]]], lang: str
+) -> tuple[ImportReport, dict[str, list[dict[str, Any]]]]:
+    report = ImportReport()
+    found = resources_by_name()
+    parsed: dict[str, list[dict[str, Any]]] = {}
+    for table, (name, rows, header) in source.items():
+        if table.startswith("?"):
+            report.warnings.append(f"{name}: not an HSDS 3.0 table; skipped")
+            continue
+        if table in NOT_IMPORTED:
+            report.warnings.append(f"{name}: {table} records are not imported")
+            continue
+        model = MODEL_OF[table]
+        spec = {f["name"]: f for f in found[table]["schema"]["fields"]}
+        unknown = [c for c in header if c not in spec]
+        if unknown:
+            report.warnings.append(
+                f"{name}: columns not in HSDS 3.0 kept as extra data: {', '.join(unknown)}"
+            )
+        if "id" not in header:
+            report.errors.append(f"{name}: line 1: the id column is missing")
+            continue
+        required = [c for c, f in spec.items() if f.get("constraints", {}).get("required")]
+        translated = LANG_FIELDS.get(model, set())
+        out = []
+        for line, row in enumerate(rows, start=2):
+            record: dict[str, Any] = {"extra": {}}
+            for column in header:
+                raw = (row.get(column) or "").strip()
+                if column in required and not raw:
+                    report.errors.append(f"{name}: line {line}: column {column}: is required")
+                    continue
+                f = column_field(model, column) if column in spec else None
+                if column in translated:
+                    record[f"{column}_{lang}"] = raw
+                elif f is None:
+                    if raw:
+                        record["extra"][column] = raw
+                else:
+                    try:
+                        value = parse_value(f, raw)
+                    except ValueError as exc:
+                        report.errors.append(f"{name}: line {line}: column {column}: {exc}")
+                        continue
+                    record["pk" if column == "id" else f.attname] = value
+            if model is m.Location:
+                for axis, limit in (("latitude", 90), ("longitude", 180)):
+                    value = record.get(axis)
+                    if value is not None and not -limit <= value <= limit:
+                        report.warnings.append(
+                            f"{name}: line {line}: column {axis}: {value:g} is out of range; "
+                            "imported without a position (the value is kept for export)"
+                        )
+                        record["extra"][axis] = (row.get(axis) or "").strip()
+                        record[axis] = None
+            problems = _model_errors(model, record)
+            report.errors += [f"{name}: line {line}: {problem}" for problem in problems]
+            out.append(record)
+        parsed[table] = out
+    _check_references(parsed, source, report)
+    return report, parsed
+
+
+def _model_errors(model: type[models.Model], record: dict[str, Any]) -> list[str]:
+    """The model's own checks (lengths, choices, ranges) before anything is written."""
+    from django.core.exceptions import ValidationError
+
+    values = {k: v for k, v in record.items() if k not in {"pk", "extra"}}
+    relations = [f.name for f in model._meta.fields if f.is_relation]
+    try:
+        model(**values).full_clean(exclude=[*relations, "id"], validate_unique=False)
+    except ValidationError as exc:
+        return [
+            f"column {key.removesuffix('_en').removesuffix('_fr')}: {' '.join(messages)}"
+            for key, messages in exc.message_dict.items()
+        ]
+    return []
+
+
+def _check_references(
+    parsed: dict[str, list[dict[str, Any]]], source: dict[str, Any], report: ImportReport
+) -> None:
+    known: dict[type[models.Model], set[Any]] = {}
+    for table, records in parsed.items():
+        known.setdefault(MODEL_OF[table], set()).update(r.get("pk") for r in records)
+    for table, records in parsed.items():
+        model = MODEL_OF[table]
+        name = source[table][0]
+        for line, record in enumerate(records, start=2):
+            for key, value in list(record.items()):
+                if not key.endswith("_id") or value is None or key == "link_id":
+                    continue
+                f = _field(model, key)
+                if f is None or not f.is_relation or f.related_model is None:
+                    continue
+                target: Any = f.related_model
+                if value in known.get(target, set()):
+                    continue
+                if target._default_manager.filter(pk=value).exists():
+                    continue
+                kind = target._meta.model_name
+                if f.null:
+                    # an optional link to something not in the data: kept for export, not linked
+                    report.warnings.append(
+                        f"{name}: line {line}: column {key}: no {kind} with id {value}; not linked"
+                    )
+                    record["extra"][key] = str(value)
+                    record[key] = None
+                else:
+                    report.errors.append(
+                        f"{name}: line {line}: column {key}: no {kind} with id {value}"
+                    )
+
+
+def import_tabular(path: Path, *, lang: str = "en", dry_run: bool = False) -> ImportReport:
+    """Validate all, then write all or nothing. Raises ImportFailed listing every problem."""
+    source = read_source(path)
+    report, parsed = validate(source, lang)
+    if report.errors:
+        raise ImportFailed(report)
+    with transaction.atomic():
+        touched_services: set[Any] = set()
+        for table, model in TABLES:
+            for record in parsed.get(table, []):
+                pk = record.pop("pk")
+                extra = record.pop("extra")
+                obj = model._default_manager.filter(pk=pk).first()
+                values = {**record, "hsds_extra": extra}
+                if obj is None:
+                    model._default_manager.create(pk=pk, **values)
+                    report.created[table] = report.created.get(table, 0) + 1
+                else:
+                    changed = [k for k, v in values.items() if not _same(getattr(obj, k), v)]
+                    if changed:
+                        for k in changed:
+                            setattr(obj, k, values[k])
+                        obj.save()
+                        report.updated[table] = report.updated.get(table, 0) + 1
+                    else:
+                        report.unchanged[table] = report.unchanged.get(table, 0) + 1
+                if model is m.Service:
+                    touched_services.add(pk)
+        _after_import(touched_services)
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def _same(current: Any, new: Any) -> bool:
+    """Equal, counting an unset translation (None) and an empty text as the same."""
+    return current == new or (current in (None, "") and new in (None, ""))
+
+
+def _after_import(service_ids: set[Any]) -> None:
+    from harbour.directory import services as directory_services
+
+    sals = list(m.ServiceAtLocation.objects.all())
+    directory_services.opening_rows_rebuild(service_at_locations=sals)
+    directory_services.service_reindex(services=m.Service.objects.select_related("organization"))

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from harbour.directory import hsds
+
+
+class Command(BaseCommand):
+    help = (
+        "Import an HSDS 3.0 tabular datapackage (a folder of CSV files or a zip). Everything is "
+        "checked first; errors name the file, line and column, and nothing is written if any row "
+        "fails. Records are matched by id, so importing the same data again changes nothing."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("path", help="Folder of HSDS CSV files, or a zip of them.")
+        parser.add_argument(
+            "--lang", choices=["en", "fr"], default="en", help="Language of the text (default: en)."
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Report what would change; write nothing."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = Path(options["path"])
+        if not path.exists():
+            raise CommandError(f"{path}: no such file or folder")
+        try:
+            report = hsds.import_tabular(path, lang=options["lang"], dry_run=options["dry_run"])
+        except hsds.ImportFailed as exc:
+            for line in exc.report.errors[:200]:
+                self.stderr.write(line)
+            raise CommandError(
+                f"import failed: {len(exc.report.errors)} problem(s); nothing was written"
+            ) from exc
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        for warning in report.warnings:
+            self.stderr.write(f"warning: {warning}")
+        prefix = "dry run, nothing written: " if options["dry_run"] else ""
+        self.stdout.write(prefix + report.summary())

@@ -1,0 +1,177 @@
+"""HSDS 3.0 interchange: the official examples import, exports are valid and round-trip."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from harbour.directory import hsds
+from harbour.directory.models import Location, Schedule, Service
+
+pytestmark = pytest.mark.django_db
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "hsds"
+EXAMPLES = DATA / "csv"
+
+
+def check_datapackage(folder: Path) -> int:
+    """Every CSV of the package has the resource's columns, in order, and meets its constraints
+    (required, enum, and the value types the HSDS fields declare). Returns rows checked."""
+    package = json.loads((DATA / "datapackage.json").read_text())
+    checked = 0
+    for resource in package["resources"]:
+        path = folder / resource["path"]
+        if not path.exists():
+            continue
+        fields = resource["schema"]["fields"]
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            assert reader.fieldnames == [f["name"] for f in fields], resource["path"]
+            for line, row in enumerate(reader, start=2):
+                for f in fields:
+                    value = row[f["name"]]
+                    constraints = f.get("constraints", {})
+                    where = f"{resource['path']}:{line}:{f['name']}"
+                    if constraints.get("required"):
+                        assert value != "", where
+                    if value == "":
+                        continue
+                    if "enum" in constraints:
+                        assert value in constraints["enum"], where
+                    if f["type"] == "number":
+                        float(value)
+                    if f["type"] == "integer":
+                        int(value)
+                    if f["type"] == "date":
+                        date.fromisoformat(value)
+                    if f["type"] == "string" and f.get("format") == "uuid":
+                        assert re.fullmatch(r"[0-9a-f-]{36}", value), where
+                checked += 1
+    return checked
+
+
+def folder_text(folder: Path) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.csv"))}
+
+
+def test_official_examples_import_and_export_valid_datapackage(tmp_path):
+    report = hsds.import_tabular(EXAMPLES)
+    assert report.created["service"] == 1 and report.created["organization"] == 1
+    assert any("metadata" in warning for warning in report.warnings)
+    service = Service.objects.get()
+    assert service.name_en == "Community Counselling"
+    assert (service.minimum_age, service.maximum_age) == (12, 100)
+    assert service.hsds_extra["wait_time"] == "wait_time"  # a deprecated column, kept
+    schedule = Schedule.objects.get()
+    assert (schedule.byday, schedule.opens_at.hour, schedule.closes_at.hour) == ("TH,FR", 10, 18)
+    out = tmp_path / "export"
+    counts = hsds.export_tabular(out)
+    assert counts["service"] == 1
+    assert check_datapackage(out) >= 19
+    assert json.loads((out / "datapackage.json").read_text())["name"]
+
+
+def test_export_import_export_is_identical(tmp_path, make_service):
+    make_service(
+        "Naloxone kit",
+        "Trousse de naloxone",
+        codes=("harm-reduction.naloxone",),
+        hours=(("MO,TU", "09:00", "17:00"), ("FR", "20:00", "08:00")),
+    )
+    first = tmp_path / "first"
+    hsds.export_tabular(first)
+    imported = hsds.import_tabular(first)
+    assert imported.created == {}
+    # the provider had no description, which HSDS requires: the export gave its name
+    assert imported.updated == {"organization": 1}
+    again = hsds.import_tabular(first)
+    assert again.created == {} and again.updated == {}
+    assert again.unchanged["service"] == 1
+    second = tmp_path / "second"
+    hsds.export_tabular(second)
+    assert folder_text(first) == folder_text(second)
+    assert check_datapackage(second) > 0
+
+
+def test_french_export_carries_the_french_text(tmp_path, make_service):
+    make_service("Food bank", "Banque alimentaire")
+    hsds.export_tabular(tmp_path, lang="fr")
+    rows = list(csv.DictReader((tmp_path / "services.csv").open(encoding="utf-8")))
+    assert [r["name"] for r in rows] == ["Banque alimentaire"]
+
+
+def test_confidential_locations_leave_no_address_or_position(tmp_path, make_service):
+    sal = make_service("Safe house", confidential=True)
+    hsds.export_tabular(tmp_path)
+    locations = list(csv.DictReader((tmp_path / "locations.csv").open(encoding="utf-8")))
+    assert [(r["latitude"], r["longitude"]) for r in locations] == [("", "")]
+    assert "1 Main St" not in (tmp_path / "addresses.csv").read_text()
+    assert Location.objects.get(pk=sal.location_id).latitude is not None
+
+
+def test_bad_rows_are_all_reported_with_file_line_and_column_and_nothing_is_written(tmp_path):
+    folder = tmp_path / "bad"
+    shutil.copytree(EXAMPLES, folder)
+    services = (folder / "services.csv").read_text(encoding="utf-8")
+    rows = list(csv.reader(services.splitlines()))
+    header = rows[0]
+    broken = list(rows[1])
+    broken[header.index("status")] = "open"
+    broken[header.index("minimum_age")] = "twelve"
+    second = list(rows[1])
+    second[header.index("id")] = "4e4a1d2a-0000-4000-8000-000000000001"
+    second[header.index("organization_id")] = "4e4a1d2a-0000-4000-8000-0000000000ff"
+    with (folder / "services.csv").open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, broken, second])
+    with pytest.raises(hsds.ImportFailed) as exc:
+        hsds.import_tabular(folder)
+    errors = exc.value.report.errors
+    assert (
+        "services.csv: line 2: column status: 'open' is not one of: "
+        "active, inactive, defunct, temporarily closed" in errors
+    )
+    assert "services.csv: line 2: column minimum_age: 'twelve' is not a whole number" in errors
+    assert (
+        "services.csv: line 3: column organization_id: no directoryorganization with id "
+        "4e4a1d2a-0000-4000-8000-0000000000ff" in errors
+    )
+    assert Service.objects.count() == 0
+
+
+def test_dry_run_reports_and_writes_nothing():
+    report = hsds.import_tabular(EXAMPLES, dry_run=True)
+    assert report.created["service"] == 1
+    assert Service.objects.count() == 0
+
+
+def test_zip_and_unknown_columns(tmp_path):
+    folder = tmp_path / "extra"
+    shutil.copytree(EXAMPLES, folder)
+    text = (folder / "programs.csv").read_text(encoding="utf-8").splitlines()
+    text[0] += ",our_code"
+    text[1] += ",P-7"
+    (folder / "programs.csv").write_text("\r\n".join(text) + "\r\n", encoding="utf-8")
+    archive = tmp_path / "package.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for item in folder.glob("*.csv"):
+            z.write(item, arcname=f"data/{item.name}")
+    report = hsds.import_tabular(archive)
+    assert "programs.csv: columns not in HSDS 3.0 kept as extra data: our_code" in report.warnings
+
+
+def test_commands(tmp_path, capsys):
+    call_command("import-hsds", str(EXAMPLES), "--dry-run")
+    assert "dry run, nothing written: taxonomy: 1 new" in capsys.readouterr().out
+    call_command("import-hsds", str(EXAMPLES))
+    call_command("export-hsds", str(tmp_path / "out"))
+    assert "wrote" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("import-hsds", str(tmp_path / "missing"))
