@@ -155,3 +155,13 @@ def test_fuzz_api_never_answers_5xx(case, org_a, admin_a, in_process_wsgi):  # t
                 response.text[:200],
             )
             assert set(response.json()) == {"detail", "code"}, response.text[:200]
+
+
+hsds_schema = schemathesis.openapi.from_wsgi("/api/hsds/openapi.json", application)
+
+
+@hsds_schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_fuzz_hsds_api_never_answers_5xx(case, in_process_wsgi):  # type: ignore[no-untyped-def]
+    response = case.call()
+    case.validate_response(response, checks=[not_a_server_error])

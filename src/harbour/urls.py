@@ -4,6 +4,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from harbour.api import api
 from harbour.core import views as core_views
+from harbour.directory.hsds_api import api as hsds_api
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -15,6 +16,7 @@ urlpatterns = [
     path("find/", include("harbour.directory.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("api/hsds/", hsds_api.urls),
 ]
 
 handler404 = "harbour.core.views.not_found"
