@@ -185,3 +185,16 @@ def test_viewers_cannot_edit(owned, org_a, make_member, staff_client):
 def test_stale_cut_off_is_180_days():
     today = timezone.localdate()
     assert ds.stale_before(today) == today - timedelta(days=180)
+
+
+def test_weekly_notice_of_listings_that_need_checking(owned, org_a, make_member, run_tasks):
+    coordinator = make_member(org_a, Role.COORDINATOR)
+    Service.objects.filter(pk=owned.pk).update(
+        assured_date=timezone.localdate() - timedelta(days=200)
+    )
+    assert ds.stale_listings_notify() == 1
+    run_tasks()
+    assert mail.outbox[0].to == [coordinator.email]
+    assert mail.outbox[0].subject == "Harbour: 1 listing(s) need checking / fiche(s) à vérifier"
+    Service.objects.filter(pk=owned.pk).update(assured_date=timezone.localdate())
+    assert ds.stale_listings_notify() == 0

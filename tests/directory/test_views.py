@@ -111,3 +111,20 @@ def test_tel_filter_keeps_only_what_a_phone_dials():
     assert tel("1-800-668-6868") == "18006686868"
     assert tel("(613) 544-4229 ext 2") == "6135444229"
     assert tel("+1 613 555 0100") == "+16135550100"
+
+
+def test_open_at_a_chosen_time(client, make_service):
+    make_service("Evening drop-in", hours=(("WE", "18:00", "21:00"),))
+    # 2026-11-25 is a Wednesday; the form reads Eastern time
+    evening = client.get(
+        reverse("directory:search"), {"q": "drop", "open_at": "2026-11-25T19:30"}
+    ).content.decode()
+    morning = client.get(
+        reverse("directory:search"), {"q": "drop", "open_at": "2026-11-25T09:00"}
+    ).content.decode()
+    assert "1 place found" in evening
+    assert "0 places found" in morning
+    bad = client.get(
+        reverse("directory:search"), {"q": "drop", "open_at": "someday"}
+    ).content.decode()
+    assert "Enter a valid date/time." in bad and "1 place found" in bad

@@ -6,3 +6,13 @@ class DirectoryConfig(AppConfig):
     name = "harbour.directory"
     label = "directory"
     verbose_name = _("Service directory")
+
+    def ready(self) -> None:
+        from datetime import timedelta
+
+        from harbour.core import schedule
+        from harbour.directory.tasks import stale_listings_notice
+
+        schedule.register(
+            "directory.stale-listings", every=timedelta(days=7), task=stale_listings_notice
+        )

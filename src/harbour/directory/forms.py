@@ -39,6 +39,12 @@ class SearchForm(forms.Form):
         label=_("Within"), choices=RADIUS_CHOICES, initial="25", required=False
     )
     open_now = forms.BooleanField(label=_("Open now"), required=False)
+    open_at = forms.DateTimeField(
+        label=_("Or open at"),
+        required=False,
+        help_text=_("A day and time, in the site’s time zone."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
     category = forms.ChoiceField(label=_("Type of help"), required=False)
     attributes = forms.MultipleChoiceField(
         label=_("Only show services that are"),

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -435,3 +435,55 @@ def service_update(
 
 def stale_before(today: date | None = None) -> date:
     return (today or timezone.localdate()) - timedelta(days=STALE_DAYS)
+
+
+def stale_listings_notify(today: date | None = None) -> int:
+    """Email the coordinators of each organization whose active listings were not verified
+    for 180 days; returns the number of organizations told."""
+    from django.conf import settings
+    from django.db.models import Count
+    from django.urls import reverse
+
+    from harbour.accounts.models import Membership, Organization
+    from harbour.core.tasks import send_email
+
+    cutoff = stale_before(today)
+    stale = (
+        Service.objects.filter(status=ServiceStatus.ACTIVE, organization__owner__isnull=False)
+        .filter(models.Q(assured_date__isnull=True) | models.Q(assured_date__lt=cutoff))
+        .values("organization__owner")
+        .annotate(n=Count("id"))
+    )
+    told = 0
+    week = (today or timezone.localdate()).isocalendar()
+    for row in stale:
+        owner = Organization.objects.get(pk=row["organization__owner"])
+        emails = sorted(
+            Membership.objects.filter(
+                organization=owner,
+                role__in=[Role.COORDINATOR, Role.ORG_ADMIN],
+                user__is_active=True,
+            ).values_list("user__email", flat=True)
+        )
+        if not emails:
+            continue
+        url = settings.HARBOUR_BASE_URL.rstrip("/") + reverse(
+            "directory-staff:listings", kwargs={"slug": owner.slug}
+        )
+        n = row["n"]
+        name_en = getattr(owner, "name_en", "") or str(owner.name)
+        name_fr = getattr(owner, "name_fr", "") or name_en
+        send_email.enqueue(
+            to=emails,
+            subject=f"Harbour: {n} listing(s) need checking / fiche(s) à vérifier",
+            body=(
+                f"{n} of {name_en}'s listings were not verified for {STALE_DAYS} days. "
+                f"Please check them:\n{url}\n\n"
+                f"{n} fiche(s) de {name_fr} n’ont pas été vérifiées "
+                f"depuis {STALE_DAYS} jours. "
+                f"Merci de les vérifier :\n{url}\n"
+            ),
+            idempotency_key=f"stale:{owner.id}:{week.year}-{week.week}",
+        )
+        told += 1
+    return told

@@ -28,7 +28,7 @@ def _query_from_form(form: SearchForm) -> selectors.SearchQuery:
         q=data.get("q", "") or "",
         place=form.place,
         radius_km=float(radius),
-        open_at=timezone.now() if data.get("open_now") else None,
+        open_at=data.get("open_at") or (timezone.now() if data.get("open_now") else None),
         categories=[data["category"]] if data.get("category") else [],
         attributes=list(data.get("attributes") or []),
         sort=data.get("sort") or "distance",
