@@ -175,6 +175,13 @@ def _slice(qs: QuerySet[Any], params: PageParams) -> tuple[list[Any], int]:
     return list(qs[start : start + params.per_page]), total
 
 
+def _one(queryset: QuerySet[Any], id: str) -> Any:
+    found = queryset.filter(pk=_uuid_or_404(id)).first()
+    if found is None:
+        raise Http404
+    return found
+
+
 def _uuid_or_404(value: str) -> Any:
     try:
         return hsds.as_uuid(value)
@@ -263,9 +270,7 @@ def organizations(
 @api.get("/organizations/{id}", summary="One organization with its services")
 def organization(request: HttpRequest, id: str, lang: str = "en") -> dict[str, Any]:
     _limited(request)
-    found = m.DirectoryOrganization.objects.filter(pk=_uuid_or_404(id)).first()
-    if found is None:
-        raise Http404
+    found = _one(m.DirectoryOrganization.objects.all(), id)
     lang = _lang(lang)
     data = flat(found, lang)
     data["services"] = [
@@ -287,10 +292,7 @@ def taxonomies(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any
 
 @api.get("/taxonomies/{id}", summary="One taxonomy")
 def taxonomy(request: HttpRequest, id: str, lang: str = "en") -> dict[str, Any]:
-    found = m.Taxonomy.objects.filter(pk=_uuid_or_404(id)).first()
-    if found is None:
-        raise Http404
-    return flat(found, _lang(lang))
+    return flat(_one(m.Taxonomy.objects.all(), id), _lang(lang))
 
 
 @api.get("/taxonomy_terms", summary="Taxonomy terms, paged")
@@ -317,10 +319,7 @@ def taxonomy_terms(
 
 @api.get("/taxonomy_terms/{id}", summary="One taxonomy term")
 def taxonomy_term(request: HttpRequest, id: str, lang: str = "en") -> dict[str, Any]:
-    found = m.TaxonomyTerm.objects.filter(pk=_uuid_or_404(id)).first()
-    if found is None:
-        raise Http404
-    return flat(found, _lang(lang))
+    return flat(_one(m.TaxonomyTerm.objects.all(), id), _lang(lang))
 
 
 class SalParams(PageParams):

@@ -307,69 +307,75 @@ def _owner_id(service: Service) -> Any:
     )[0]
 
 
-@transaction.atomic
-def suggestion_accept(*, suggestion: SuggestedEdit, actor: Any, note: str = "") -> SuggestedEdit:
-    """Accept a suggestion; where it names a field, apply the suggested value to the listing."""
+def _review(
+    suggestion: SuggestedEdit, actor: Any, note: str, status: str
+) -> tuple[SuggestedEdit, Any]:
+    """Lock a pending suggestion and record its review; only the owner's coordinators may."""
     owner_id = _owner_id(suggestion.service)
     require_role(actor, owner_id, Role.COORDINATOR)
     suggestion = SuggestedEdit.objects.select_for_update().get(pk=suggestion.pk)
     if suggestion.status != SuggestionStatus.PENDING:
         raise ValidationError(_("This suggestion was already reviewed."))
+    suggestion.status = status
+    suggestion.reviewed_by = actor
+    suggestion.reviewed_at = timezone.now()
+    suggestion.review_note = note.strip()[:1000]
+    suggestion.save(
+        update_fields=["status", "reviewed_by", "reviewed_at", "review_note", "updated_at"]
+    )
+    return suggestion, owner_id
+
+
+def _apply(suggestion: SuggestedEdit) -> str:
+    """Apply an accepted suggestion's value to the listing; returns what changed ("" if none)."""
     service = suggestion.service
-    applied = ""
     target = SUGGESTION_FIELDS.get(suggestion.field)
     value = suggestion.suggested_value
     if suggestion.field == "closed":
         service.status = ServiceStatus.TEMPORARILY_CLOSED
         service.save(update_fields=["status", "updated_at"])
-        applied = "status"
-    elif suggestion.field == "phone" and value:
+        return "status"
+    if suggestion.field == "phone" and value:
         phone = service.phones.order_by("created_at").first()
         if phone is None:
             Phone.objects.create(service=service, number=value[:50])
         else:
             phone.number = value[:50]
             phone.save(update_fields=["number", "updated_at"])
-        applied = "phone"
-    elif target and value:
+        return "phone"
+    if target and value:
         name = f"{target}_{suggestion.language}" if target in TRANSLATED else target
         setattr(service, name, value)
         service.full_clean(exclude=["search_document"])
         service.save(update_fields=[name, "updated_at"])
-        applied = name
-    suggestion.status = SuggestionStatus.ACCEPTED
-    suggestion.reviewed_by = actor
-    suggestion.reviewed_at = timezone.now()
-    suggestion.review_note = note.strip()[:1000]
-    suggestion.save(
-        update_fields=["status", "reviewed_by", "reviewed_at", "review_note", "updated_at"]
-    )
+        return name
+    return ""
+
+
+@transaction.atomic
+def suggestion_accept(*, suggestion: SuggestedEdit, actor: Any, note: str = "") -> SuggestedEdit:
+    """Accept a suggestion; where it names a field, apply the suggested value to the listing."""
+    suggestion, owner_id = _review(suggestion, actor, note, SuggestionStatus.ACCEPTED)
+    applied = _apply(suggestion)
     audit.record(
         action=AuditAction.DIRECTORY_SUGGESTION_ACCEPT,
         actor=actor,
         organization_id=owner_id,
         obj=suggestion,
-        metadata={"service": str(service.id), "field": suggestion.field, "applied": applied},
+        metadata={
+            "service": str(suggestion.service_id),
+            "field": suggestion.field,
+            "applied": applied,
+        },
     )
     if applied:
-        service_reindex(services=[service])
+        service_reindex(services=[suggestion.service])
     return suggestion
 
 
 @transaction.atomic
 def suggestion_reject(*, suggestion: SuggestedEdit, actor: Any, note: str = "") -> SuggestedEdit:
-    owner_id = _owner_id(suggestion.service)
-    require_role(actor, owner_id, Role.COORDINATOR)
-    suggestion = SuggestedEdit.objects.select_for_update().get(pk=suggestion.pk)
-    if suggestion.status != SuggestionStatus.PENDING:
-        raise ValidationError(_("This suggestion was already reviewed."))
-    suggestion.status = SuggestionStatus.REJECTED
-    suggestion.reviewed_by = actor
-    suggestion.reviewed_at = timezone.now()
-    suggestion.review_note = note.strip()[:1000]
-    suggestion.save(
-        update_fields=["status", "reviewed_by", "reviewed_at", "review_note", "updated_at"]
-    )
+    suggestion, owner_id = _review(suggestion, actor, note, SuggestionStatus.REJECTED)
     audit.record(
         action=AuditAction.DIRECTORY_SUGGESTION_REJECT,
         actor=actor,
