@@ -224,6 +224,18 @@ def test_search_by_postal_code_with_open_now_and_detail_page(page: Page, directo
     expect(page.get_by_role("link", name="Withdrawal management beds (demo)")).to_be_visible()
     expect(page.get_by_text("Open 24 hours").first).to_be_visible()
     check(page, "search-results")
+    # the map loads tiles only when asked
+    tiles: list[str] = []
+    page.context.route(
+        "https://tile.openstreetmap.org/**",
+        lambda route: (tiles.append(route.request.url), route.fulfill(status=204)),
+    )
+    assert tiles == []
+    page.get_by_role("button", name="Show map").click()
+    expect(page.locator("#results-map .leaflet-marker-icon")).to_have_count(1)
+    page.wait_for_timeout(300)
+    assert tiles, "the map asked for tiles once shown"
+    check(page, "search-map")
     page.get_by_role("link", name="Withdrawal management beds (demo)").click()
     expect(page.locator("h1")).to_have_text("Withdrawal management beds (demo)")
     check(page, "service-detail")

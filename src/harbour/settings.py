@@ -309,3 +309,11 @@ LOGGING = {
 # Where "Quick exit" sends a person: a neutral page that replaces this one in the history.
 HARBOUR_QUICK_EXIT_URL = env("HARBOUR_QUICK_EXIT_URL", "https://www.theweathernetwork.com/ca")
 NINJA_PAGINATION_PER_PAGE = 50
+# Map tiles for the results map, loaded only when a person presses "Show map". Empty: no map.
+HARBOUR_MAP_TILES = env("HARBOUR_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+HARBOUR_MAP_ATTRIBUTION = env(
+    "HARBOUR_MAP_ATTRIBUTION", "© OpenStreetMap contributors"
+)
+if HARBOUR_MAP_TILES.startswith("https://"):
+    _tile_host = "https://" + HARBOUR_MAP_TILES.removeprefix("https://").split("/")[0]
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(_tile_host)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -95,6 +96,8 @@ def search(request: HttpRequest) -> HttpResponse:
             "form": form,
             "result": result,
             "widened": widened.total if widened else 0,
+            "map_tiles": settings.HARBOUR_MAP_TILES,
+            "map_attribution": settings.HARBOUR_MAP_ATTRIBUTION,
             "radius": query.radius_km,
             "rows": rows,
             "searched": searched,
