@@ -90,7 +90,7 @@ def teardown() -> None:
 def generate(n_services: int, rng: random.Random) -> None:
     from django.db import connection, transaction
 
-    from harbour.core.geo import _centroids
+    from harbour.core.geo import _centroids, grid_cell
     from harbour.directory import hours, textsearch
     from harbour.directory import services as ds
     from harbour.directory.models import (
@@ -112,12 +112,14 @@ def generate(n_services: int, rng: random.Random) -> None:
         locations = []
         for _ in range(n_locations):
             lat, lng, _place, province = rng.choice(fsas)
+            lat, lng = lat + rng.uniform(-0.05, 0.05), lng + rng.uniform(-0.05, 0.05)
             locations.append(
                 Location(
                     id=uuid.uuid4(),
                     organization=org,
-                    latitude=lat + rng.uniform(-0.05, 0.05),
-                    longitude=lng + rng.uniform(-0.05, 0.05),
+                    latitude=lat,
+                    longitude=lng,
+                    grid_cell=grid_cell(lat, lng),
                     timezone=TIMEZONES.get(province, "America/Toronto"),
                 )
             )

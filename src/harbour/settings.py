@@ -311,9 +311,7 @@ HARBOUR_QUICK_EXIT_URL = env("HARBOUR_QUICK_EXIT_URL", "https://www.theweatherne
 NINJA_PAGINATION_PER_PAGE = 50
 # Map tiles for the results map, loaded only when a person presses "Show map". Empty: no map.
 HARBOUR_MAP_TILES = env("HARBOUR_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
-HARBOUR_MAP_ATTRIBUTION = env(
-    "HARBOUR_MAP_ATTRIBUTION", "© OpenStreetMap contributors"
-)
+HARBOUR_MAP_ATTRIBUTION = env("HARBOUR_MAP_ATTRIBUTION", "© OpenStreetMap contributors")
 if HARBOUR_MAP_TILES.startswith("https://"):
     _tile_host = "https://" + HARBOUR_MAP_TILES.removeprefix("https://").split("/")[0]
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(_tile_host)

@@ -128,3 +128,28 @@ def distance_label(km: float, lang: str) -> str:
     if lang.startswith("fr"):
         text = text.replace(".", ",")
     return f"{text}\u00a0km"
+
+
+GRID_DEGREES = 0.1  # about 11 km north-south
+
+
+def grid_cell(lat: float | None, lng: float | None) -> int | None:
+    """The index of the 0.1-degree cell holding a point (for a fast "near" pre-filter)."""
+    if lat is None or lng is None:
+        return None
+    row = math.floor((lat + 90) / GRID_DEGREES)
+    col = math.floor((lng + 180) / GRID_DEGREES)
+    return row * 3600 + col
+
+
+def grid_cells(min_lat: float, max_lat: float, min_lng: float, max_lng: float) -> list[int] | None:
+    """Every cell overlapping the box, or None when there would be too many to list."""
+    rows = range(
+        math.floor((min_lat + 90) / GRID_DEGREES), math.floor((max_lat + 90) / GRID_DEGREES) + 1
+    )
+    cols = range(
+        math.floor((min_lng + 180) / GRID_DEGREES), math.floor((max_lng + 180) / GRID_DEGREES) + 1
+    )
+    if len(rows) * len(cols) > 2500:
+        return None
+    return [r * 3600 + c for r in rows for c in cols]

@@ -10,6 +10,8 @@ document, and the derived ``OpeningRow`` table that answers "open at" in SQL.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -205,6 +207,8 @@ class Location(HsdsModel):
     timezone = models.CharField(_("time zone"), max_length=64, default="America/Toronto")
     # True when the position is only a postal-area centroid (good for "near", not for directions).
     coordinates_approximate = models.BooleanField(default=False)
+    # geo.grid_cell of the position, kept by save(): the index "near me" searches start from.
+    grid_cell = models.IntegerField(null=True, blank=True, editable=False, db_index=True)
     confidential = models.BooleanField(
         _("confidential address"),
         default=False,
@@ -230,6 +234,14 @@ class Location(HsdsModel):
 
     def __str__(self) -> str:
         return str(self.name) or str(self.id)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from harbour.core.geo import grid_cell
+
+        self.grid_cell = grid_cell(self.latitude, self.longitude)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "grid_cell"}
+        super().save(*args, **kwargs)
 
 
 class ServiceAtLocation(HsdsModel):

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from harbour.core import geo
@@ -36,6 +36,7 @@ from harbour.directory.models import (
 from harbour.directory.services import TIMEZONES_CACHE_KEY
 
 MAX_CANDIDATES = 5000
+MAX_NEARBY = 20000
 DEFAULT_RADIUS_KM = 25.0
 MAX_RADIUS_KM = 500.0
 
@@ -86,10 +87,21 @@ def text_filter(terms: list[str]) -> Q:
     return Q(service_id__in=RawSQL(sql, [textsearch.tsquery(terms)]))  # noqa: S611 -- parameters bound
 
 
-def _term_ids(code: str, kind: str) -> Any:
-    return TaxonomyTerm.objects.filter(
-        Q(code=code) | Q(code__startswith=f"{code}."), kind=kind
-    ).values("id")
+def _term_ids(codes: list[str], kind: str) -> list[Any]:
+    """Ids of the terms with these codes or below them (the taxonomy is small: resolved here)."""
+    q = Q()
+    for code in codes:
+        q |= Q(code=code) | Q(code__startswith=f"{code}.")
+    return list(TaxonomyTerm.objects.filter(q, kind=kind).values_list("id", flat=True))
+
+
+def _tagged(term_ids: list[Any]) -> Exists:
+    # correlated: one probe of the (link_entity, link_id, taxonomy_term) index per candidate
+    return Exists(
+        Attribute.objects.filter(
+            link_entity="service", link_id=OuterRef("service_id"), taxonomy_term_id__in=term_ids
+        )
+    )
 
 
 def term_filter(codes: list[str], kind: str) -> Q:
@@ -97,22 +109,10 @@ def term_filter(codes: list[str], kind: str) -> Q:
     if not codes:
         return Q()
     if kind == "category":
-        q = Q()
-        for code in codes:
-            q |= Q(code=code) | Q(code__startswith=f"{code}.")
-        ids = TaxonomyTerm.objects.filter(q, kind=kind).values("id")
-        return Q(
-            service_id__in=Attribute.objects.filter(
-                link_entity="service", taxonomy_term_id__in=ids
-            ).values("link_id")
-        )
+        return Q(_tagged(_term_ids(codes, kind)))
     result = Q()
     for code in codes:
-        result &= Q(
-            service_id__in=Attribute.objects.filter(
-                link_entity="service", taxonomy_term_id__in=_term_ids(code, kind)
-            ).values("link_id")
-        )
+        result &= Q(_tagged(_term_ids([code], kind)))
     return result
 
 
@@ -142,17 +142,32 @@ def open_filter(at: datetime) -> Q:
             start_minute__lte=minute,
             end_minute__gt=minute,
         )
-    return Q(id__in=OpeningRow.objects.filter(rows).values("service_at_location_id"))
+    # correlated, so it is checked per candidate (found through the place) rather than listed
+    return Q(Exists(OpeningRow.objects.filter(rows, service_at_location=OuterRef("pk"))))
 
 
 def near_filter(place: geo.Place, radius_km: float) -> Q:
+    """Locations in the bounding box, found first through the grid-cell index, then handed
+    to the main query as a list, so the database starts from the few nearby places."""
     min_lat, max_lat, min_lng, max_lng = geo.bounding_box(place.lat, place.lng, radius_km)
-    return Q(
-        location__latitude__gte=min_lat,
-        location__latitude__lte=max_lat,
-        location__longitude__gte=min_lng,
-        location__longitude__lte=max_lng,
+    cells = geo.grid_cells(min_lat, max_lat, min_lng, max_lng)
+    nearby = Location.objects.filter(
+        latitude__gte=min_lat,
+        latitude__lte=max_lat,
+        longitude__gte=min_lng,
+        longitude__lte=max_lng,
     )
+    if cells is not None:
+        nearby = nearby.filter(grid_cell__in=cells)
+    # Resolved here, in two indexed steps, so the main query starts from these few rows
+    # rather than from every service that matches the words or is open now.
+    location_ids = list(nearby.values_list("id", flat=True)[:MAX_NEARBY])
+    sal_ids = list(
+        ServiceAtLocation.objects.filter(location_id__in=location_ids).values_list("id", flat=True)[
+            :MAX_NEARBY
+        ]
+    )
+    return Q(id__in=sal_ids)
 
 
 # --- search ---------------------------------------------------------------------------------
@@ -173,30 +188,42 @@ def _relevance(name: str, terms: list[str]) -> int:
 
 
 def candidates(query: SearchQuery) -> QuerySet[ServiceAtLocation, tuple[Any, ...]]:
-    """The SQL part of a search: every filter, as (id, lat, lng, name_en, name_fr) rows."""
+    """The SQL part of a search, as (id, lat, lng, name_en, name_fr, search_document) rows.
+
+    Near a place, the query starts from the nearby locations and checks every other condition
+    per row; the words are then matched in Python on those few rows' search documents
+    (``text_matches``). Without a place, the full-text index leads."""
     terms = textsearch.query_terms(query.q)
     radius = min(max(query.radius_km, 0.1), MAX_RADIUS_KM)
     sals = ServiceAtLocation.objects.filter(service__status=ServiceStatus.ACTIVE)
-    sals = sals.filter(text_filter(terms))
-    sals = sals.filter(term_filter(query.categories, "category"))
-    sals = sals.filter(term_filter(query.attributes, "attribute"))
     if query.place is not None:
         sals = sals.filter(near_filter(query.place, radius))
+    else:
+        sals = sals.filter(text_filter(terms))
+    sals = sals.filter(term_filter(query.categories, "category"))
+    sals = sals.filter(term_filter(query.attributes, "attribute"))
     if query.open_at is not None:
         sals = sals.filter(open_filter(query.open_at))
     return sals.values_list(
-        "id", "location__latitude", "location__longitude", "service__name_en", "service__name_fr"
-    )[: MAX_CANDIDATES + 1]
+        "id",
+        "location__latitude",
+        "location__longitude",
+        "service__name_en",
+        "service__name_fr",
+        "service__search_document",
+    )[: MAX_CANDIDATES * (4 if query.place is not None and terms else 1) + 1]
 
 
 def search(query: SearchQuery, *, now: datetime) -> SearchPage:
     terms = textsearch.query_terms(query.q)
     radius = min(max(query.radius_km, 0.1), MAX_RADIUS_KM)
     rows = list(candidates(query))
+    if query.place is not None and terms:
+        rows = [row for row in rows if textsearch.matches(row[5] or "", terms)]
     truncated = len(rows) > MAX_CANDIDATES
     rows = rows[:MAX_CANDIDATES]
     scored = []
-    for sal_id, lat, lng, name_en, name_fr in rows:
+    for sal_id, lat, lng, name_en, name_fr, _document in rows:
         distance = None
         if query.place is not None:
             if lat is None or lng is None:
