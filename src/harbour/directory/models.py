@@ -216,7 +216,7 @@ class Location(HsdsModel):
     )
 
     class Meta:
-        indexes = [models.Index(fields=["latitude", "longitude"])]
+        # no index on latitude/longitude: "near" searches start from grid_cell, which is narrower
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(latitude__isnull=True)

@@ -36,7 +36,6 @@ from harbour.directory.models import (
 from harbour.directory.services import TIMEZONES_CACHE_KEY
 
 MAX_CANDIDATES = 5000
-MAX_NEARBY = 20000
 DEFAULT_RADIUS_KM = 25.0
 MAX_RADIUS_KM = 500.0
 
@@ -147,27 +146,16 @@ def open_filter(at: datetime) -> Q:
 
 
 def near_filter(place: geo.Place, radius_km: float) -> Q:
-    """Locations in the bounding box, found first through the grid-cell index, then handed
-    to the main query as a list, so the database starts from the few nearby places."""
+    """Locations in the bounding box; the grid-cell index lets the query start from them."""
     min_lat, max_lat, min_lng, max_lng = geo.bounding_box(place.lat, place.lng, radius_km)
+    box = Q(
+        location__latitude__gte=min_lat,
+        location__latitude__lte=max_lat,
+        location__longitude__gte=min_lng,
+        location__longitude__lte=max_lng,
+    )
     cells = geo.grid_cells(min_lat, max_lat, min_lng, max_lng)
-    nearby = Location.objects.filter(
-        latitude__gte=min_lat,
-        latitude__lte=max_lat,
-        longitude__gte=min_lng,
-        longitude__lte=max_lng,
-    )
-    if cells is not None:
-        nearby = nearby.filter(grid_cell__in=cells)
-    # Resolved here, in two indexed steps, so the main query starts from these few rows
-    # rather than from every service that matches the words or is open now.
-    location_ids = list(nearby.values_list("id", flat=True)[:MAX_NEARBY])
-    sal_ids = list(
-        ServiceAtLocation.objects.filter(location_id__in=location_ids).values_list("id", flat=True)[
-            :MAX_NEARBY
-        ]
-    )
-    return Q(id__in=sal_ids)
+    return box if cells is None else box & Q(location__grid_cell__in=cells)
 
 
 # --- search ---------------------------------------------------------------------------------
