@@ -30,8 +30,9 @@ migrate: install
 demo: migrate
 	$(HARBOUR) demo
 
+run: export HARBOUR_DEMO_MODE = 1
 run: demo
-	HARBOUR_DEMO_MODE=1 $(HARBOUR) serve --with-worker
+	$(HARBOUR) serve --with-worker
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench
