@@ -175,3 +175,36 @@ def test_commands(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
     with pytest.raises(CommandError, match="no such file"):
         call_command("import-hsds", str(tmp_path / "missing"))
+
+
+def test_hsds_json_service_full_imports_with_everything_nested():
+    from harbour.directory.models import Address, Phone, ServiceAtLocation
+
+    path = DATA / "examples" / "service_full.json"
+    report = hsds.import_tabular(path)
+    service = Service.objects.get()
+    assert service.name_en == "Community Counselling"
+    assert service.organization.name_en
+    assert ServiceAtLocation.objects.filter(service=service).count() == 1
+    assert Address.objects.count() >= 1
+    assert Phone.objects.count() == 1  # the example reuses one phone id everywhere
+    assert report.created["service"] == 1
+    again = hsds.import_tabular(path)
+    assert again.created == {} and again.updated == {}
+
+
+def test_hsds_json_errors_name_the_json_path(tmp_path):
+    data = json.loads((DATA / "examples" / "service_full.json").read_text())
+    data["status"] = "open"
+    data["phones"][0]["id"] = "7d9b1a52-6c1e-4f0e-9b7f-3a2d6c8e9f10"
+    data["phones"][0]["number"] = ""
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    with pytest.raises(hsds.ImportFailed) as exc:
+        hsds.import_tabular(bad)
+    errors = exc.value.report.errors
+    assert any(
+        e.startswith("bad.json: service[0]: column status: 'open' is not one of") for e in errors
+    )
+    assert "bad.json: service[0].phones[0]: column number: is required" in errors
+    assert Service.objects.count() == 0

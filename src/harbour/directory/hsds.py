@@ -254,8 +254,110 @@ def export_tabular(directory: Path, lang: str = "en") -> dict[str, int]:
 # --- import ---------------------------------------------------------------------------------
 
 
+# HSDS 3.0 JSON nesting: (table, key) -> (child table, the child's column naming the parent,
+# or None when the parent names the child, as service.organization_id does).
+NESTED: dict[tuple[str, str], tuple[str, str | None]] = {
+    ("service", "organization"): ("organization", None),
+    ("service", "program"): ("program", None),
+    ("service", "phones"): ("phone", "service_id"),
+    ("service", "schedules"): ("schedule", "service_id"),
+    ("service", "service_areas"): ("service_area", "service_id"),
+    ("service", "languages"): ("language", "service_id"),
+    ("service", "funding"): ("funding", "service_id"),
+    ("service", "cost_options"): ("cost_option", "service_id"),
+    ("service", "required_documents"): ("required_document", "service_id"),
+    ("service", "contacts"): ("contact", "service_id"),
+    ("service", "attributes"): ("attribute", "link_id"),
+    ("service", "service_at_locations"): ("service_at_location", "service_id"),
+    ("service_at_location", "location"): ("location", None),
+    ("service_at_location", "contacts"): ("contact", "service_at_location_id"),
+    ("service_at_location", "phones"): ("phone", "service_at_location_id"),
+    ("service_at_location", "schedules"): ("schedule", "service_at_location_id"),
+    ("location", "languages"): ("language", "location_id"),
+    ("location", "addresses"): ("address", "location_id"),
+    ("location", "contacts"): ("contact", "location_id"),
+    ("location", "accessibility"): ("accessibility", "location_id"),
+    ("location", "phones"): ("phone", "location_id"),
+    ("location", "schedules"): ("schedule", "location_id"),
+    ("organization", "funding"): ("funding", "organization_id"),
+    ("organization", "contacts"): ("contact", "organization_id"),
+    ("organization", "phones"): ("phone", "organization_id"),
+    ("organization", "locations"): ("location", "organization_id"),
+    ("organization", "programs"): ("program", "organization_id"),
+    ("organization", "organization_identifiers"): ("organization_identifier", "organization_id"),
+    ("organization", "services"): ("service", "organization_id"),
+    ("contact", "phones"): ("phone", "contact_id"),
+    ("phone", "languages"): ("language", "phone_id"),
+    ("attribute", "taxonomy_term"): ("taxonomy_term", None),
+}
+SKIPPED_KEYS = {"metadata", "taxonomy_detail"}
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def read_json(path: Path) -> dict[str, tuple[str, list[dict[str, str]], list[str]]]:
+    """HSDS 3.0 JSON (one service, a list, or a Page of ``contents``; or organizations)
+    flattened into the same {table: (name, rows, header)} shape as the CSV files."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    items = data.get("contents", data) if isinstance(data, dict) else data
+    items = items if isinstance(items, list) else [items]
+    tables: dict[str, dict[str, dict[str, str]]] = {}
+
+    def add(table: str, obj: dict[str, Any], where: str, link: dict[str, str]) -> str:
+        if not isinstance(obj, dict) or not obj.get("id"):
+            raise ValueError(f"{path.name}: {where}: an object without an id")
+        row = {k: _cell(v) for k, v in obj.items() if not isinstance(v, dict | list)}
+        row.update(link)
+        for key, value in obj.items():
+            nested = NESTED.get((table, key))
+            if key in SKIPPED_KEYS or nested is None or not isinstance(value, dict | list):
+                continue
+            child, column = nested
+            if column is None:  # the parent names the child
+                if isinstance(value, dict) and value:
+                    row[f"{child}_id" if child != "taxonomy_term" else "taxonomy_term_id"] = add(
+                        child, value, f"{where}.{key}", {}
+                    )
+                continue
+            children = value if isinstance(value, list) else [value]
+            for index, item in enumerate(children):
+                extra = {column: row["id"]}
+                if table == "service" and child == "attribute":
+                    extra["link_entity"] = "service"
+                add(child, item, f"{where}.{key}[{index}]", extra)
+        row["_where"] = where
+        tables.setdefault(table, {})[row["id"]] = {
+            **tables.get(table, {}).get(row["id"], {}),
+            **row,
+        }
+        return row["id"]
+
+    first = (
+        "organization"
+        if items and isinstance(items[0], dict) and "services" in items[0]
+        else "service"
+    )
+    for index, item in enumerate(items):
+        add(first, item, f"{first}[{index}]", {})
+    found = resources_by_name()
+    result = {}
+    for table, rows in tables.items():
+        header = [f["name"] for f in found[table]["schema"]["fields"]]
+        extra = sorted({k for row in rows.values() for k in row} - set(header) - {"_where"})
+        result[table] = (path.name, list(rows.values()), header + extra)
+    return result
+
+
 def read_source(path: Path) -> dict[str, tuple[str, list[dict[str, str]], list[str]]]:
-    """{table: (file name, rows, header)} from a folder of CSVs or a zip of one."""
+    """{table: (file name, rows, header)} from a folder of CSVs, a zip of one, or HSDS JSON."""
+    if path.is_file() and path.suffix.lower() == ".json":
+        return read_json(path)
     by_path = {r["path"]: name for name, r in resources_by_name().items()}
     files: dict[str, bytes] = {}
     if path.is_dir():
@@ -307,11 +409,12 @@ def validate(
         translated = LANG_FIELDS.get(model, set())
         out = []
         for line, row in enumerate(rows, start=2):
+            place = row.get("_where") or f"line {line}"  # a JSON path for JSON input
             record: dict[str, Any] = {"extra": {}}
             for column in header:
                 raw = (row.get(column) or "").strip()
                 if column in required and not raw:
-                    report.errors.append(f"{name}: line {line}: column {column}: is required")
+                    report.errors.append(f"{name}: {place}: column {column}: is required")
                     continue
                 f = column_field(model, column) if column in spec else None
                 if column in translated:
@@ -323,7 +426,7 @@ def validate(
                     try:
                         value = parse_value(f, raw)
                     except ValueError as exc:
-                        report.errors.append(f"{name}: line {line}: column {column}: {exc}")
+                        report.errors.append(f"{name}: {place}: column {column}: {exc}")
                         continue
                     record["pk" if column == "id" else f.attname] = value
             if model is m.Location:
@@ -331,13 +434,14 @@ def validate(
                     value = record.get(axis)
                     if value is not None and not -limit <= value <= limit:
                         report.warnings.append(
-                            f"{name}: line {line}: column {axis}: {value:g} is out of range; "
+                            f"{name}: {place}: column {axis}: {value:g} is out of range; "
                             "imported without a position (the value is kept for export)"
                         )
                         record["extra"][axis] = (row.get(axis) or "").strip()
                         record[axis] = None
             problems = _model_errors(model, record)
-            report.errors += [f"{name}: line {line}: {problem}" for problem in problems]
+            report.errors += [f"{name}: {place}: {problem}" for problem in problems]
+            record["_where"] = place
             out.append(record)
         parsed[table] = out
     _check_references(parsed, source, report)
@@ -348,7 +452,7 @@ def _model_errors(model: type[models.Model], record: dict[str, Any]) -> list[str
     """The model's own checks (lengths, choices, ranges) before anything is written."""
     from django.core.exceptions import ValidationError
 
-    values = {k: v for k, v in record.items() if k not in {"pk", "extra"}}
+    values = {k: v for k, v in record.items() if k not in {"pk", "extra", "_where"}}
     relations = [f.name for f in model._meta.fields if f.is_relation]
     try:
         model(**values).full_clean(exclude=[*relations, "id"], validate_unique=False)
@@ -369,9 +473,10 @@ def _check_references(
     for table, records in parsed.items():
         model = MODEL_OF[table]
         name = source[table][0]
-        for line, record in enumerate(records, start=2):
+        for record in records:
+            place = record.get("_where", "")
             for key, value in list(record.items()):
-                if not key.endswith("_id") or value is None or key == "link_id":
+                if not key.endswith("_id") or value is None or key in {"link_id", "_where"}:
                     continue
                 f = _field(model, key)
                 if f is None or not f.is_relation or f.related_model is None:
@@ -385,13 +490,13 @@ def _check_references(
                 if f.null:
                     # an optional link to something not in the data: kept for export, not linked
                     report.warnings.append(
-                        f"{name}: line {line}: column {key}: no {kind} with id {value}; not linked"
+                        f"{name}: {place}: column {key}: no {kind} with id {value}; not linked"
                     )
                     record["extra"][key] = str(value)
                     record[key] = None
                 else:
                     report.errors.append(
-                        f"{name}: line {line}: column {key}: no {kind} with id {value}"
+                        f"{name}: {place}: column {key}: no {kind} with id {value}"
                     )
 
 
@@ -407,6 +512,7 @@ def import_tabular(path: Path, *, lang: str = "en", dry_run: bool = False) -> Im
             for record in parsed.get(table, []):
                 pk = record.pop("pk")
                 extra = record.pop("extra")
+                record.pop("_where", None)
                 obj = model._default_manager.filter(pk=pk).first()
                 values = {**record, "hsds_extra": extra}
                 if obj is None:

@@ -10,13 +10,16 @@ from harbour.directory import hsds
 
 class Command(BaseCommand):
     help = (
-        "Import an HSDS 3.0 tabular datapackage (a folder of CSV files or a zip). Everything is "
+        "Import HSDS 3.0 data: a tabular datapackage (a folder of CSV files or a zip) or HSDS JSON "
+        "(a service, a list, or an API page; nested objects included). Everything is "
         "checked first; errors name the file, line and column, and nothing is written if any row "
         "fails. Records are matched by id, so importing the same data again changes nothing."
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("path", help="Folder of HSDS CSV files, or a zip of them.")
+        parser.add_argument(
+            "path", help="Folder of HSDS CSV files, a zip of them, or a .json file."
+        )
         parser.add_argument(
             "--lang", choices=["en", "fr"], default="en", help="Language of the text (default: en)."
         )
