@@ -95,3 +95,16 @@ def audit_events_of(
     if action:
         events = events.filter(action=action)
     return events.order_by("-created_at")
+
+
+def member_emails(organization_id: Any, *, minimum: str = Role.COORDINATOR) -> list[str]:
+    """Email addresses of the organization's active members with at least ``minimum``
+    (whom the system tells about work waiting for the organization)."""
+    from harbour.core.roles import ROLE_RANK
+
+    roles = [role for role, rank in ROLE_RANK.items() if rank >= ROLE_RANK[minimum]]
+    return sorted(
+        Membership.objects.filter(
+            organization_id=organization_id, role__in=roles, user__is_active=True
+        ).values_list("user__email", flat=True)
+    )

@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -27,6 +25,7 @@ from harbour.core.models import AuditAction
 from harbour.core.permissions import require_role
 from harbour.core.roles import Role
 from harbour.core.tasks import send_email
+from harbour.core.views import absolute_url
 
 
 class InvitationError(Exception):
@@ -84,9 +83,7 @@ def membership_set(
 
 
 def _invitation_email(invitation: Invitation, token: str) -> tuple[str, str]:
-    url = settings.HARBOUR_BASE_URL.rstrip("/") + reverse(
-        "accounts:invitation", kwargs={"token": token}
-    )
+    url = absolute_url("accounts:invitation", token=token)
     parts = []
     subjects = []
     for language in ("en", "fr"):

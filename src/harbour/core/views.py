@@ -14,3 +14,11 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return render(request, "500.html", status=500)
+
+
+def absolute_url(viewname: str, **kwargs: object) -> str:
+    """A full link for emails, from HARBOUR_BASE_URL."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    return settings.HARBOUR_BASE_URL.rstrip("/") + reverse(viewname, kwargs=kwargs)

@@ -265,28 +265,20 @@ def suggestion_create(
 
 def _tell_owner(suggestion: SuggestedEdit) -> None:
     """Email the owning organization's coordinators and admins (queued with the suggestion)."""
-    from django.conf import settings
-    from django.urls import reverse
 
-    from harbour.accounts.models import Membership, Organization
+    from harbour.accounts.models import Organization
+    from harbour.accounts.selectors import member_emails
     from harbour.core.tasks import send_email
+    from harbour.core.views import absolute_url
 
     owner_id = _owner_id(suggestion.service)
     if owner_id is None:
         return
     owner = Organization.objects.get(pk=owner_id)
-    emails = sorted(
-        Membership.objects.filter(
-            organization_id=owner_id,
-            role__in=[Role.COORDINATOR, Role.ORG_ADMIN],
-            user__is_active=True,
-        ).values_list("user__email", flat=True)
-    )
+    emails = member_emails(owner_id)
     if not emails:
         return
-    url = settings.HARBOUR_BASE_URL.rstrip("/") + reverse(
-        "directory-staff:suggestions", kwargs={"slug": owner.slug}
-    )
+    url = absolute_url("directory-staff:suggestions", slug=owner.slug)
     name_en = getattr(suggestion.service, "name_en", "")
     name_fr = getattr(suggestion.service, "name_fr", "") or name_en
     send_email.enqueue(
@@ -446,12 +438,12 @@ def stale_before(today: date | None = None) -> date:
 def stale_listings_notify(today: date | None = None) -> int:
     """Email the coordinators of each organization whose active listings were not verified
     for 180 days; returns the number of organizations told."""
-    from django.conf import settings
     from django.db.models import Count
-    from django.urls import reverse
 
-    from harbour.accounts.models import Membership, Organization
+    from harbour.accounts.models import Organization
+    from harbour.accounts.selectors import member_emails
     from harbour.core.tasks import send_email
+    from harbour.core.views import absolute_url
 
     cutoff = stale_before(today)
     stale = (
@@ -464,18 +456,10 @@ def stale_listings_notify(today: date | None = None) -> int:
     week = (today or timezone.localdate()).isocalendar()
     for row in stale:
         owner = Organization.objects.get(pk=row["organization__owner"])
-        emails = sorted(
-            Membership.objects.filter(
-                organization=owner,
-                role__in=[Role.COORDINATOR, Role.ORG_ADMIN],
-                user__is_active=True,
-            ).values_list("user__email", flat=True)
-        )
+        emails = member_emails(owner.pk)
         if not emails:
             continue
-        url = settings.HARBOUR_BASE_URL.rstrip("/") + reverse(
-            "directory-staff:listings", kwargs={"slug": owner.slug}
-        )
+        url = absolute_url("directory-staff:listings", slug=owner.slug)
         n = row["n"]
         name_en = getattr(owner, "name_en", "") or str(owner.name)
         name_fr = getattr(owner, "name_fr", "") or name_en

@@ -46,8 +46,7 @@ class Command(BaseCommand):
             ) from exc
         self.stdout.write(f"created organization {org.slug} ({org.id})")
         if options["admin_email"]:
-            from django.conf import settings
-            from django.urls import reverse
+            from harbour.core.views import absolute_url
 
             try:
                 _invitation, token = services.member_invite(
@@ -55,7 +54,5 @@ class Command(BaseCommand):
                 )
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from exc
-            url = settings.HARBOUR_BASE_URL.rstrip("/") + reverse(
-                "accounts:invitation", kwargs={"token": token}
-            )
+            url = absolute_url("accounts:invitation", token=token)
             self.stdout.write(f"invited {options['admin_email']} as org admin: {url}")
