@@ -12,8 +12,15 @@ from functools import cache
 from importlib import resources
 
 EARTH_RADIUS_KM = 6371.0088
-FSA = re.compile(r"^([ABCEGHJKLMNPRSTVXY]\d[ABCEGHJKLMNPRSTVWXYZ])(?:\s*-?\s*\d[A-Z]\d)?$")
-COORDINATES = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[,;\s]\s*(-?\d+(?:\.\d+)?)\s*$")
+# The separators are written so that no run of spaces can be split two ways: a long input
+# fails in linear time (``\s*-?\s*`` would backtrack quadratically).
+FSA = re.compile(r"^([ABCEGHJKLMNPRSTVXY]\d[ABCEGHJKLMNPRSTVWXYZ])(?:\s*(?:-\s*)?\d[A-Z]\d)?$")
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?|[-+]?(?:inf(?:inity)?|nan)"
+# "44.23,-76.49", "44.23, -76.49", "44.23 -76.49", "44.23;-76.49"
+COORDINATES = re.compile(rf"^({_NUMBER})(?:\s*[,;]\s*|\s+)({_NUMBER})$", re.IGNORECASE)
+# French decimal commas: "44,23 -76,49", "44,23; -76,49"
+COORDINATES_FR = re.compile(r"^([-+]?\d+(?:,\d+)?)(?:\s*;\s*|\s+)([-+]?\d+(?:,\d+)?)$")
+_MINUS = str.maketrans({"\u2212": "-", "\u2013": "-"})  # minus sign, en dash (copied text)
 
 
 @dataclass(frozen=True)
@@ -67,29 +74,33 @@ def fsa_centroid(code: str) -> Place | None:
 
 
 def parse_place(text: str) -> Place:
-    """A postal code (or its first three characters) or "lat,lng"; PlaceError otherwise."""
-    value = (text or "").strip()
+    """A postal code (or its first three characters) or "lat,lng"; PlaceError otherwise.
+
+    Positions may be written "44.23,-76.49", "44.23, -76.49", "44.23 -76.49" or, with French
+    decimal commas, "44,23 -76,49" / "44,23; -76,49"."""
+    value = (text or "").strip().translate(_MINUS)
     if not value:
         raise PlaceError("empty", "Enter a postal code or a position.")
-    coords = COORDINATES.match(value)
-    if coords:
+    if coords := COORDINATES.match(value):
         lat, lng = float(coords.group(1)), float(coords.group(2))
-        if not (math.isfinite(lat) and math.isfinite(lng)) or abs(lat) > 90 or abs(lng) > 180:
+    elif coords := COORDINATES_FR.match(value):
+        lat, lng = (float(coords.group(n).replace(",", ".")) for n in (1, 2))
+    else:
+        if any(ch.isdigit() for ch in value) and any(ch in ",;." for ch in value):
             raise PlaceError(
-                "bad_coordinates", "Latitude must be -90 to 90 and longitude -180 to 180."
+                "bad_coordinates", "Write a position as latitude,longitude, e.g. 44.23,-76.49."
             )
-        return Place(lat=lat, lng=lng, label=f"{lat:.4f}, {lng:.4f}", kind="coordinates")
-    if any(ch.isdigit() for ch in value) and "," in value:
-        raise PlaceError(
-            "bad_coordinates", "Write a position as latitude,longitude, e.g. 44.23,-76.49."
-        )
-    place = fsa_centroid(value)
-    if place is None:
-        raise PlaceError("unknown_postal_code", f"Unknown Canadian postal code: {value!r}.")
-    return place
+        place = fsa_centroid(value)
+        if place is None:
+            raise PlaceError("unknown_postal_code", f"Unknown Canadian postal code: {value!r}.")
+        return place
+    if not (math.isfinite(lat) and math.isfinite(lng)) or abs(lat) > 90 or abs(lng) > 180:
+        raise PlaceError("bad_coordinates", "Latitude must be -90 to 90 and longitude -180 to 180.")
+    return Place(lat=lat, lng=lng, label=f"{lat:.4f}, {lng:.4f}", kind="coordinates")
 
 
 def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in km on a sphere of the Earth's mean radius."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lng2 - lng1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
@@ -97,17 +108,21 @@ def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
 
 
 def bounding_box(lat: float, lng: float, radius_km: float) -> tuple[float, float, float, float]:
-    """(min_lat, max_lat, min_lng, max_lng) containing every point within ``radius_km``."""
-    dlat = math.degrees(radius_km / EARTH_RADIUS_KM)
+    """(min_lat, max_lat, min_lng, max_lng) containing every point within ``radius_km``.
+
+    Latitudes are clamped to -90..90. When the circle reaches a pole or crosses the
+    antimeridian, the longitude range is the whole -180..180 (a wider box, never a wrong one)."""
+    d = max(radius_km, 0.0) / EARTH_RADIUS_KM  # angular radius
+    dlat = math.degrees(d)
     min_lat, max_lat = lat - dlat, lat + dlat
     if min_lat <= -90 or max_lat >= 90:
         return max(min_lat, -90.0), min(max_lat, 90.0), -180.0, 180.0
-    # the widest longitude span is at the latitude of the box edge nearest a pole
-    widest = max(abs(min_lat), abs(max_lat))
-    ratio = math.sin(radius_km / EARTH_RADIUS_KM) / math.cos(math.radians(widest))
+    # the circle's widest longitude span (at its tangent points): asin(sin d / cos lat);
+    # the pole test above keeps the ratio below 1
+    ratio = math.sin(d) / math.cos(math.radians(lat))
     if ratio >= 1:
         return min_lat, max_lat, -180.0, 180.0
-    dlng = math.degrees(math.asin(ratio))
+    dlng = math.degrees(math.asin(ratio)) * (1 + 1e-9) + 1e-9  # margin for rounding
     min_lng, max_lng = lng - dlng, lng + dlng
     if min_lng < -180 or max_lng > 180:
         return min_lat, max_lat, -180.0, 180.0
@@ -115,16 +130,25 @@ def bounding_box(lat: float, lng: float, radius_km: float) -> tuple[float, float
 
 
 def round_coordinates(lat: float, lng: float, metres: float = 100) -> tuple[float, float]:
-    """Snap a position to a grid of about ``metres`` (privacy: never keep exact positions)."""
+    """Snap a position to a grid of about ``metres`` (privacy: never keep exact positions).
+
+    Every position in a grid cell gives the same answer, at most about ``metres / sqrt(2)``
+    away (71 m for 100 m). The longitude step is taken at the *snapped* latitude, so the
+    answer tells nothing more about the exact latitude than the cell does."""
     step_lat = math.degrees(metres / 1000 / EARTH_RADIUS_KM)
-    step_lng = step_lat / max(math.cos(math.radians(lat)), 0.01)
-    return round(round(lat / step_lat) * step_lat, 6), round(round(lng / step_lng) * step_lng, 6)
+    rlat = max(-90.0, min(90.0, round(lat / step_lat) * step_lat))
+    step_lng = step_lat / max(math.cos(math.radians(rlat)), 0.01)
+    # at the antimeridian the grid point may fall just beyond ±180: the edge itself is nearer
+    rlng = max(-180.0, min(180.0, round(lng / step_lng) * step_lng))
+    return round(rlat, 6), round(rlng, 6)
 
 
 def distance_label(km: float, lang: str) -> str:
-    if km < 1:
-        return f"{round(km * 1000 / 10) * 10:.0f} m"
-    text = f"{km:.1f}" if km < 10 else f"{km:.0f}"
+    """ "350 m", "1.2 km", "24 km"; in French "1,2 km" (no-break space before km)."""
+    metres = round(km * 100) * 10  # to the nearest 10 m
+    if metres < 1000:
+        return f"{metres:.0f} m"
+    text = f"{km:.1f}" if round(km, 1) < 10 else f"{km:.0f}"
     if lang.startswith("fr"):
         text = text.replace(".", ",")
     return f"{text}\u00a0km"

@@ -21,26 +21,39 @@ STOPWORDS = frozenset(
     }
 )  # fmt: skip
 MAX_TERMS = 8
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "Œ": "oe", "Æ": "ae"})
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss"})  # after casefold: lower case only
+# plurals no suffix rule gets right ("travaux" would otherwise become "traval")
+_IRREGULAR = {"travaux": "travail", "baux": "bail", "yeux": "oeil"}
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
 def normalize(text: str) -> str:
     """Lowercase, without accents or punctuation, single spaces."""
-    text = text.translate(_LIGATURES).lower()
+    text = text.casefold().translate(_LIGATURES)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _NON_WORD.sub(" ", text).strip()
 
 
 def stem(token: str) -> str:
-    """Strip plural endings: kits -> kit, families -> family, hopitaux -> hopital."""
+    """Strip plural endings of a normalized token, the same way in documents and queries.
+
+    kits -> kit, services -> service, families -> family, hopitaux -> hopital,
+    reseaux -> reseau; French singulars in -ie meet their plurals and the English -y words:
+    pharmacie, pharmacies and pharmacy all give pharmacy. Tokens of 3 characters or fewer,
+    numbers and words in -ss are kept as they are."""
     if len(token) <= 3 or token.isdigit():
         return token
-    if token.endswith("aux") and len(token) > 4:
+    if token in _IRREGULAR:
+        return _IRREGULAR[token]
+    if token.endswith("eaux"):  # reseaux -> reseau, bureaux -> bureau
+        return token[:-1]
+    if token.endswith("aux") and len(token) > 4:  # hopitaux -> hopital
         return token[:-3] + "al"
-    if token.endswith("ies") and len(token) > 4:
+    if token.endswith("ies") and len(token) > 4:  # families -> family, therapies -> therapy
         return token[:-3] + "y"
+    if token.endswith("ie"):  # therapie -> therapy, so that it meets "therapies"
+        return token[:-2] + "y"
     if token.endswith("ss"):
         return token
     if token.endswith(("s", "x")):
