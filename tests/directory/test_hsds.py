@@ -208,3 +208,11 @@ def test_hsds_json_errors_name_the_json_path(tmp_path):
     )
     assert "bad.json: service[0].phones[0]: column number: is required" in errors
     assert Service.objects.count() == 0
+
+
+def test_reindex_command_rebuilds_search_documents(make_service, capsys):
+    sal = make_service("Naloxone kit")
+    Service.objects.filter(pk=sal.service_id).update(search_document="")
+    call_command("reindex-directory")
+    assert "reindexed 1 services; 7 opening-hours rows" in capsys.readouterr().out
+    assert Service.objects.get(pk=sal.service_id).search_document.startswith("naloxone kit")
