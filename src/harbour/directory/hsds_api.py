@@ -10,12 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Model, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
 from django.utils import timezone, translation
 from ninja import NinjaAPI, Query, Schema
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import HttpError
 
-from harbour.core import geo, ratelimit
+from harbour.core import api_errors, geo, ratelimit
 from harbour.directory import hsds, selectors
 from harbour.directory import models as m
 
@@ -41,23 +41,7 @@ FIELD_TYPES = {
 }
 
 
-def error(request: HttpRequest, status: int, detail: Any, code: str) -> HttpResponse:
-    return api.create_response(request, {"detail": detail, "code": code}, status=status)
-
-
-@api.exception_handler(ValidationError)
-def on_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    return error(request, 422, exc.errors, "invalid")
-
-
-@api.exception_handler(Http404)
-def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return error(request, 404, "Not found.", "not_found")
-
-
-@api.exception_handler(HttpError)
-def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return error(request, exc.status_code, str(exc.message), "error")
+api_errors.install(api)
 
 
 def _lang(value: str) -> str:
