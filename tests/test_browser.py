@@ -1,33 +1,64 @@
 """Harbour in a real browser: Debian's Chromium driven by Playwright, checked by axe-core.
 
-Every page visited is checked for serious or critical accessibility violations, and a phone-size
-screenshot is saved under ``var/screenshots/`` for people to look at.
+Every page ``check()`` visits must have no serious or critical accessibility violation, and a
+full-page screenshot of it is saved at phone size (390x844) and desktop size (1280x800) under
+``var/screenshots/`` (git-ignored) for people to look at.
+
+Without Chromium the tests skip, except in CI (``CI`` set), where they fail.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from pytest_django.fixtures import Settings
+from pytest_django.live_server_helper import LiveServer
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "var" / "screenshots"
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+# The network is closed: the quick-exit target and the page "before Harbour" are intercepted.
 EXIT_URL = "https://exit.example.org/"
+BEFORE_URL = "https://before.example.org/"
+NEUTRAL_PAGE = "<!doctype html><html lang='en'><title>Weather</title><p>Sunny, 21°C</p></html>"
 
-if not Path(CHROMIUM).exists():
+H1_EN = "The opposite of addiction is connection."
+H1_FR = "Le contraire de la dépendance, c’est le lien."
+
+if not CHROMIUM.exists():
     if os.environ.get("CI"):
-        raise RuntimeError("Chromium is missing: .ci/run installs Debian's chromium package")
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package", pytrace=False)
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
 
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import (  # noqa: E402
+    Browser,
+    BrowserContext,
+    Page,
+    Route,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 
+from harbour.accounts.models import Organization, User  # noqa: E402
 from harbour.core.roles import Role  # noqa: E402
 
-from .conftest import PASSWORD, totp_code  # type: ignore[import-not-found]  # noqa: E402
+from .conftest import PASSWORD, totp_code  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 AXE = Axe()
@@ -35,186 +66,341 @@ AXE = Axe()
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    # Playwright's sync API runs an event loop in this thread; Django's ORM must still work here
+    # Playwright's sync API runs an event loop in this thread, and Django's ORM must still work
+    # here (fixtures, the test's own queries): allowed while the browser runs, then restored.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-quic",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Settings) -> None:
+    # Passwords are hashed for every member made and every sign-in; speed is not tested here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def neutral_page(route: Route) -> None:
+    route.fulfill(body=NEUTRAL_PAGE, content_type="text/html; charset=utf-8")
+
+
+def new_context(browser: Browser, base_url: str, *, javascript: bool = True) -> BrowserContext:
+    context = browser.new_context(
+        viewport=PHONE, base_url=base_url, locale="en-CA", java_script_enabled=javascript
+    )
+    context.route(f"{EXIT_URL}**", neutral_page)
+    context.route(f"{BEFORE_URL}**", neutral_page)
+    context.set_default_timeout(8000)
+    return context
 
 
 @pytest.fixture
-def page(browser: Browser, settings, live_server) -> Iterator[Page]:  # type: ignore[no-untyped-def]
+def page(browser: Browser, settings: Settings, live_server: LiveServer) -> Iterator[Page]:
     settings.HARBOUR_QUICK_EXIT_URL = EXIT_URL
-    context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=live_server.url)
-    context.route(f"{EXIT_URL}**", lambda route: route.fulfill(body="<title>Weather</title>Sunny"))
-    page = context.new_page()
-    page.set_default_timeout(8000)
-    yield page
+    context = new_context(browser, live_server.url)
+    yield context.new_page()
     context.close()
 
 
+@pytest.fixture
+def nojs_page(browser: Browser, settings: Settings, live_server: LiveServer) -> Iterator[Page]:
+    settings.HARBOUR_QUICK_EXIT_URL = EXIT_URL
+    context = new_context(browser, live_server.url, javascript=False)
+    yield context.new_page()
+    context.close()
+
+
+def screenshots(page: Page, name: str) -> None:
+    """Full-page screenshots at phone and desktop size; the page is left at phone size."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+
+
 def check(page: Page, name: str) -> None:
-    """axe-core finds no serious or critical violation; keep a screenshot."""
+    """axe-core finds no serious or critical violation on the page; keep screenshots of it."""
     results = AXE.run(page)
     bad = [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        f"  {v['id']} ({v['impact']}): {v['help']}\n"
+        + "".join(f"    at {' '.join(map(str, node['target']))}\n" for node in v["nodes"][:5])
         for v in results.response["violations"]
         if v["impact"] in {"serious", "critical"}
     ]
-    assert bad == [], f"{name}: {bad}"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    assert not bad, f"axe-core on {name} ({page.url}):\n" + "".join(bad)
+    screenshots(page, name)
 
 
-def sign_in(page: Page, email: str, secret: str | None = None) -> None:
+def lang(page: Page) -> str | None:
+    return page.locator("html").get_attribute("lang")
+
+
+def log_in(page: Page, email: str, secret: str | None = None) -> None:
+    """Email and password through the real form, then the authenticator code if asked."""
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     if secret:
+        expect(page.locator("h1")).to_have_text("Two-factor authentication")
         page.get_by_label("Authenticator code").fill(totp_code(secret))
         page.get_by_role("button", name="Sign in", exact=True).click()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
-def test_home_switches_to_french_and_remembers_it(page: Page) -> None:
+# --- Language -----------------------------------------------------------------------------------
+
+
+def test_language_switch_to_french_is_remembered_and_switches_back(page: Page) -> None:
     page.goto("/")
-    expect(page.locator("h1")).to_have_text("The opposite of addiction is connection.")
+    expect(page.locator("h1")).to_have_text(H1_EN)
+    assert lang(page) == "en"
     check(page, "home-en")
+
     page.get_by_role("button", name="Français").click()
-    expect(page.locator("h1")).to_have_text("Le contraire de la dépendance, c’est le lien.")
-    assert page.locator("html").get_attribute("lang") == "fr"
+    expect(page.locator("h1")).to_have_text(H1_FR)
+    assert lang(page) == "fr"
+    assert urlsplit(page.url).path == "/"
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    assert cookies["django_language"] == "fr"
+    expect(page.get_by_role("link", name="Quitter rapidement")).to_be_visible()
     check(page, "home-fr")
+
+    # remembered on the next load of the same page and on another page
+    page.reload()
+    expect(page.locator("h1")).to_have_text(H1_FR)
     page.goto("/accounts/login/")
-    assert page.locator("html").get_attribute("lang") == "fr"
+    assert lang(page) == "fr"
+    expect(page.locator("h1")).to_have_text("Connexion du personnel")
+
+    # switching back stays on the same page, in English, and is remembered too
     page.get_by_role("button", name="English").click()
-    assert page.locator("html").get_attribute("lang") == "en"
+    expect(page.locator("h1")).to_have_text("Staff sign in")
+    assert lang(page) == "en"
+    assert page.url.endswith("/accounts/login/")
+    page.goto("/")
+    expect(page.locator("h1")).to_have_text(H1_EN)
+    expect(page.get_by_role("button", name="Français")).to_be_visible()
 
 
-def test_unknown_language_cookie_shows_english(page: Page, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_language_cookie_shows_english(page: Page, live_server: LiveServer) -> None:
     page.context.add_cookies([{"name": "django_language", "value": "de", "url": live_server.url}])
     page.goto("/")
-    assert page.locator("html").get_attribute("lang") == "en"
+    assert lang(page) == "en"
+    expect(page.locator("h1")).to_have_text(H1_EN)
+    expect(page.get_by_role("button", name="Français")).to_be_visible()
 
 
-def test_quick_exit_leaves_and_back_does_not_return(page: Page) -> None:
+def test_french_browser_gets_french_without_a_cookie(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    context = browser.new_context(base_url=live_server.url, locale="fr-CA")
+    page = context.new_page()
     page.goto("/")
-    page.get_by_role("link", name="Quick exit").click()
+    assert lang(page) == "fr"
+    expect(page.locator("h1")).to_have_text(H1_FR)
+    context.close()
+
+
+# --- Quick exit ---------------------------------------------------------------------------------
+
+
+def test_quick_exit_replaces_harbour_in_the_history(page: Page, live_server: LiveServer) -> None:
+    page.goto(BEFORE_URL)
+    page.goto("/")
+    exit_link = page.get_by_role("link", name="Quick exit")
+    assert exit_link.get_attribute("href") == EXIT_URL
+    exit_link.click()
     page.wait_for_url(EXIT_URL)
+    expect(page.get_by_text("Sunny, 21°C")).to_be_visible()
+    # Back goes to the page before Harbour: Harbour's page was replaced, not left behind.
     page.go_back()
-    assert "Harbour" not in (page.title() or "")
+    assert page.url == BEFORE_URL
+    assert not page.url.startswith(live_server.url)
+    page.go_forward()
+    assert page.url == EXIT_URL
 
 
-def test_escape_twice_exits(page: Page) -> None:
+def test_escape_twice_exits_but_not_once(page: Page) -> None:
     page.goto("/")
+    expect(page.locator("h1")).to_have_text(H1_EN)
+    # Two presses further apart than 800 ms do nothing.
     page.keyboard.press("Escape")
+    page.wait_for_timeout(900)
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(200)
+    expect(page.locator("h1")).to_have_text(H1_EN)
+    # A third press within 800 ms of the second one leaves.
     page.keyboard.press("Escape")
     page.wait_for_url(EXIT_URL)
+    expect(page.get_by_text("Sunny, 21°C")).to_be_visible()
 
 
-def test_staff_sign_in_with_totp_sees_only_their_organization(
-    page: Page, org_a, org_b, make_member, enable_totp
-) -> None:  # type: ignore[no-untyped-def]
+# --- Staff sign-in ------------------------------------------------------------------------------
+
+
+def test_coordinator_signs_in_with_totp_and_sees_only_their_organization(
+    page: Page,
+    org_a: Organization,
+    org_b: Organization,
+    make_member: Callable[..., User],
+    enable_totp: Callable[[User], str],
+) -> None:
     user = make_member(org_a, Role.COORDINATOR)
     make_member(org_b, Role.ORG_ADMIN)
     secret = enable_totp(user)
+
     page.goto("/accounts/login/")
+    expect(page.locator("h1")).to_have_text("Staff sign in")
     check(page, "login")
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    check(page, "mfa-code")
-    page.get_by_label("Authenticator code").fill("000000")
     page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_text("Incorrect code.")).to_be_visible()
+
+    # the second stage asks for the code; the person is not signed in yet
+    expect(page.locator("h1")).to_have_text("Two-factor authentication")
+    assert page.url.endswith("/accounts/2fa/authenticate/")
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    check(page, "mfa-code")
+
+    wrong = "000000" if totp_code(secret) != "000000" else "111111"
+    page.get_by_label("Authenticator code").fill(wrong)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("alert")).to_have_text("Incorrect code.")
+    code_field = page.get_by_label("Authenticator code")
+    expect(code_field).to_have_attribute("aria-invalid", "true")
+    expect(code_field).to_have_accessible_description("Incorrect code.")
+    check(page, "mfa-code-error")
+
     page.get_by_label("Authenticator code").fill(totp_code(secret))
     page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.locator("h1")).to_have_text("My organizations")
+    assert page.url.endswith("/org/")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
     page.goto("/org/")
     expect(page.get_by_role("link", name="org-a services")).to_be_visible()
     expect(page.get_by_text("org-b services")).to_have_count(0)
+    expect(page.locator(".tiles > li")).to_have_count(1)
     check(page, "dashboard")
-    page.goto("/org/org-a/")
+
+    page.get_by_role("link", name="org-a services").click()
+    expect(page.locator("h1")).to_have_text("org-a services")
+    expect(page.locator(".facts")).to_contain_text("Coordinator")
     check(page, "organization")
+
     response = page.goto("/org/org-b/")
     assert response is not None and response.status == 404
     expect(page.locator("h1")).to_have_text("Page not found")
+    expect(page.get_by_text("org-b services")).to_have_count(0)
     check(page, "not-found")
 
 
-def test_staff_without_totp_are_sent_to_set_it_up(page: Page, org_a, make_member) -> None:  # type: ignore[no-untyped-def]
+def test_staff_without_totp_are_sent_to_set_it_up(
+    page: Page, org_a: Organization, make_member: Callable[..., User]
+) -> None:
     user = make_member(org_a, Role.OUTREACH_WORKER)
-    sign_in(page, user.email)
-    page.goto("/org/")
+    log_in(page, user.email)
     # allauth asks for the password again before any change to two-factor authentication
-    assert "/accounts/reauthenticate/" in page.url
+    page.wait_for_url("**/accounts/reauthenticate/**")
     expect(page.get_by_text("Staff accounts must use two-factor authentication.")).to_be_visible()
     check(page, "reauthenticate")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Confirm").click()
-    assert page.url.endswith("/accounts/2fa/totp/activate/")
+    page.wait_for_url("**/accounts/2fa/totp/activate/")
+    expect(page.get_by_label("Authenticator secret")).not_to_have_value("")
     check(page, "mfa-setup")
+    # every other staff page sends them back here until it is done
+    page.goto("/org/org-a/")
+    assert page.url.endswith("/accounts/2fa/totp/activate/")
 
 
-def test_admin_pages_are_accessible(page: Page, org_a, admin_a, enable_totp) -> None:  # type: ignore[no-untyped-def]
-    secret = enable_totp(admin_a)
-    sign_in(page, admin_a.email, secret)
-    for path, name in [
-        ("/org/org-a/members/", "members"),
-        ("/org/org-a/api-keys/", "api-keys"),
-        ("/org/org-a/audit/", "audit"),
-    ]:
-        page.goto(path)
-        check(page, name)
+def test_admin_pages_work_and_are_accessible(
+    page: Page, org_a: Organization, admin_a: User, enable_totp: Callable[[User], str]
+) -> None:
+    log_in(page, admin_a.email, enable_totp(admin_a))
+
     page.goto("/org/org-a/members/")
     page.get_by_label("Email address").fill("new.person@example.org")
+    page.get_by_role("combobox", name="Role", exact=True).select_option(label="Outreach worker")
     page.get_by_role("button", name="Send invitation").click()
     expect(page.get_by_text("Invitation sent to new.person@example.org.")).to_be_visible()
+    expect(page.get_by_role("listitem").filter(has_text="new.person@example.org")).to_contain_text(
+        "Outreach worker"
+    )
+    expect(page.get_by_role("combobox", name=f"Role of {admin_a.email}")).to_have_value(
+        Role.ORG_ADMIN
+    )
+    check(page, "members")
+
+    page.get_by_role("link", name="API keys").click()
+    expect(page.get_by_text("No API keys yet.")).to_be_visible()
+    page.get_by_role("textbox", name="Name", exact=True).fill("Drug-checking lab upload")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.get_by_role("heading", name="Copy this key now")).to_be_visible()
+    assert (page.locator("code.secret").text_content() or "").startswith("hbk_")
+    expect(page.get_by_role("cell", name="Drug-checking lab upload", exact=True)).to_be_visible()
+    check(page, "api-keys")
+
+    page.get_by_role("link", name="Audit trail").click()
+    events = page.get_by_role("region", name="Audit events, newest first")
+    expect(events).to_contain_text("API key created")
+    expect(events).to_contain_text("Member invited")
+    check(page, "audit")
+
+
+# --- Without JavaScript -------------------------------------------------------------------------
 
 
 def test_works_without_javascript(
-    browser: Browser, live_server, org_a, make_member, enable_totp
-) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context(java_script_enabled=False, base_url=live_server.url)
-    page = context.new_page()
+    nojs_page: Page,
+    org_a: Organization,
+    make_member: Callable[..., User],
+    enable_totp: Callable[[User], str],
+) -> None:
+    page = nojs_page
     page.goto("/")
+    expect(page.locator("h1")).to_have_text(H1_EN)
+    # quick exit is a plain link: it still leaves, though the page stays in the history
+    page.get_by_role("link", name="Quick exit").click()
+    page.wait_for_url(EXIT_URL)
+    page.go_back()
     page.get_by_role("button", name="Français").click()
-    assert page.locator("html").get_attribute("lang") == "fr"
+    expect(page.locator("h1")).to_have_text(H1_FR)
+    assert lang(page) == "fr"
     page.get_by_role("button", name="English").click()
+    expect(page.locator("h1")).to_have_text(H1_EN)
+    assert lang(page) == "en"
+    screenshots(page, "home-nojs")
+
     user = make_member(org_a, Role.VIEWER)
-    sign_in(page, user.email, enable_totp(user))
-    page.goto("/org/")
+    log_in(page, user.email, enable_totp(user))
+    expect(page.locator("h1")).to_have_text("My organizations")
     expect(page.get_by_role("link", name="org-a services")).to_be_visible()
-    context.close()
 
 
 # --- Find help ----------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def directory(db):  # type: ignore[no-untyped-def]
+def directory(db: None) -> None:
     from harbour.demo.directory import load
 
-    return load()
+    load()
 
 
-def test_search_by_postal_code_with_open_now_and_detail_page(page: Page, directory) -> None:  # type: ignore[no-untyped-def]
+def test_search_by_postal_code_with_open_now_and_detail_page(page: Page, directory: None) -> None:
     page.goto("/")
     page.get_by_label("What do you need?").fill("withdrawal")
     page.get_by_label("Near (postal code)").fill("K7K")
@@ -226,10 +412,12 @@ def test_search_by_postal_code_with_open_now_and_detail_page(page: Page, directo
     check(page, "search-results")
     # the map loads tiles only when asked
     tiles: list[str] = []
-    page.context.route(
-        "https://tile.openstreetmap.org/**",
-        lambda route: (tiles.append(route.request.url), route.fulfill(status=204)),
-    )
+
+    def tile(route: Route) -> None:
+        tiles.append(route.request.url)
+        route.fulfill(status=204)
+
+    page.context.route("https://tile.openstreetmap.org/**", tile)
     assert tiles == []
     page.get_by_role("button", name="Show map").click()
     expect(page.locator("#results-map .leaflet-marker-icon")).to_have_count(1)
@@ -244,9 +432,10 @@ def test_search_by_postal_code_with_open_now_and_detail_page(page: Page, directo
     check(page, "service-detail-fr")
 
 
-def test_french_search_and_unknown_postal_code(page: Page, directory) -> None:  # type: ignore[no-untyped-def]
+def test_french_search_and_unknown_postal_code(page: Page, directory: None) -> None:
     page.goto("/")
     page.get_by_role("button", name="Français").click()
+    expect(page.locator("h1")).to_have_text(H1_FR)
     page.goto("/find/?q=d%C3%A9sintox&near=Z9Z")
     expect(page.get_by_text("Nous ne connaissons pas le code postal")).to_be_visible()
     expect(page.get_by_role("link", name="Lits de gestion du sevrage (démo)")).to_be_visible()
