@@ -172,6 +172,7 @@ def generate(n_services: int, rng: random.Random) -> None:
                 cursor.executemany(
                     "INSERT INTO directory_service_fts (service_id, document) VALUES (%s, %s)", fts
                 )
+        ds.search_entries_rebuild(service_ids=[service.id for service in services], chunk=2000)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
@@ -234,14 +235,13 @@ def run(n_services: int, n_queries: int, rng: random.Random) -> int:
     )
 
     client = Client()
-    from django.core.cache import cache
-
     api_ms, sql_ms, totals = [], [], []
     now = timezone.now()
-    for params in queries(n_queries, rng):
-        cache.clear()  # the anonymous rate limit is not what is measured
+    for number, params in enumerate(queries(n_queries, rng)):
+        # as many people as queries: the anonymous rate limit is not what is measured
+        address = f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256}"
         t0 = time.perf_counter()
-        response = client.get("/api/v1/directory/search", params)
+        response = client.get("/api/v1/directory/search", params, REMOTE_ADDR=address)
         api_ms.append((time.perf_counter() - t0) * 1000)
         assert response.status_code == 200, response.content[:300]
         totals.append(response.json()["total"])
@@ -253,7 +253,7 @@ def run(n_services: int, n_queries: int, rng: random.Random) -> int:
             categories=[str(params["category"])] if "category" in params else [],
             attributes=[str(params["attribute"])] if "attribute" in params else [],
         )  # fmt: skip
-        sql, sql_params = selectors.candidates(query).query.sql_with_params()
+        sql, sql_params = selectors.candidate_sql(query)
         with connection.cursor() as cursor:
             t1 = time.perf_counter()
             cursor.execute(sql, sql_params)

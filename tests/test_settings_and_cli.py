@@ -123,3 +123,20 @@ def test_createorg_with_a_bad_type_exits_with_a_reason(tmp_path):
     result = run(["createorg", "X", "--type", "bank"], tmp_path)
     assert result.returncode == 2
     assert "invalid choice: 'bank'" in result.stderr
+
+
+@pytest.mark.django_db
+def test_database_connections_are_tuned_for_short_queries():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW jit")
+            assert cursor.fetchone()[0] == "off"
+        else:
+            cursor.execute("PRAGMA journal_mode")
+            assert cursor.fetchone()[0] in {"wal", "memory"}  # in-memory test databases
+            cursor.execute("PRAGMA cache_size")
+            assert cursor.fetchone()[0] == -32000
+            cursor.execute("PRAGMA foreign_keys")
+            assert cursor.fetchone()[0] == 1

@@ -15,6 +15,7 @@ from harbour.directory.hours import (
     OpenStatus,
     clock,
     describe,
+    hour_map,
     is_open,
     local_key,
     parse_hsds_schedule,
@@ -503,3 +504,29 @@ def test_status_is_consistent_with_is_open(intervals, tz, minutes):
         assert not is_open(intervals, opens - minute, tz)
     if not s.is_open and s.next_opens_at is None:
         assert intervals == []  # weekly hours always open again within a week
+
+
+def test_hour_map_marks_whole_part_and_closed_hours():
+    rows = weekly_rows(
+        [
+            Interval(0, time(9), time(17)),  # Monday 9-5
+            Interval(2, time(9, 30), time(12, 15)),  # Wednesday 9:30-12:15
+            Interval(4, time(22), time(2)),  # Friday night into Saturday
+        ]
+    )
+    week = hour_map(rows)
+    assert week is not None and len(week) == 168
+    monday = week[0:24]
+    assert monday == "0" * 9 + "1" * 8 + "0" * 7
+    wednesday = week[48:72]
+    assert wednesday[9] == "~" and wednesday[10:12] == "11" and wednesday[12] == "~"
+    assert wednesday[13] == "0" and wednesday[8] == "0"
+    assert week[4 * 24 + 22 : 4 * 24 + 24] == "11"  # Friday 22:00-24:00
+    assert week[5 * 24 : 5 * 24 + 3] == "110"  # Saturday 00:00-02:00
+    assert week.count("1") == 8 + 2 + 2 + 2
+
+
+def test_hour_map_gives_up_on_dated_rows():
+    dated = Interval(0, time(9), time(17), valid_from=date(2026, 6, 1), valid_to=date(2026, 9, 1))
+    assert hour_map(weekly_rows([dated, Interval(1, time(9), time(17))])) is None
+    assert hour_map([]) == "0" * 168

@@ -216,3 +216,93 @@ def test_reindex_command_rebuilds_search_documents(make_service, capsys):
     call_command("reindex-directory")
     assert "reindexed 1 services; 7 opening-hours rows" in capsys.readouterr().out
     assert Service.objects.get(pk=sal.service_id).search_document.startswith("naloxone kit")
+
+
+LEGACY = Path(__file__).resolve().parents[1] / "data" / "hsds_legacy"
+
+
+def test_hsds_1x_folder_imports_converted_and_exports_valid_3_0(tmp_path):
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from harbour.directory import selectors
+    from harbour.directory.models import (
+        Accessibility,
+        Address,
+        Attribute,
+        Language,
+        TaxonomyTerm,
+    )
+
+    report = hsds.import_tabular(LEGACY)
+    assert report.created["service"] == 2 and report.created["address"] == 2
+    naloxone = Service.objects.get(name_en="Naloxone kits and training")
+    assert naloxone.id == hsds.as_uuid("1")  # integer ids become stable UUIDs
+    assert naloxone.eligibility_description_en == "adult; family"
+    assert naloxone.fees_description_en == "Free"
+    assert naloxone.hsds_extra["payment_accepted"] == "none needed"
+    assert naloxone.organization.website == "https://lakeside.example"
+    kinds = sorted(Address.objects.values_list("address_type", "country", "postal_code"))
+    assert kinds == [("physical", "CA", "K7L 1A1"), ("postal", "CA", "K7L 4V6")]
+    assert sorted(Language.objects.values_list("name", flat=True)) == ["English", "French"]
+    assert Accessibility.objects.get().description_en == "Wheelchair accessible"
+    naloxone_term = TaxonomyTerm.objects.get(name_en="Naloxone")
+    assert naloxone_term.parent is not None and naloxone_term.parent.name_en == "Harm Reduction"
+    assert Attribute.objects.get(link_id=naloxone.id).taxonomy_term == naloxone_term
+    weekly = Schedule.objects.filter(service=naloxone, valid_from__isnull=True)
+    assert sorted(s.byday for s in weekly) == ["FR", "MO", "TH", "TU", "WE"]
+    closed = Schedule.objects.get(service=naloxone, valid_from=date(2026, 12, 25))
+    assert closed.opens_at is None and closed.description_en == "Closed"
+    winter = Schedule.objects.get(service__name_en="Winter drop-in")
+    assert (winter.byday, winter.opens_at, winter.closes_at) == (
+        "MO,TU,WE,TH,FR,SA,SU",
+        time(18),
+        time(8),
+    )
+    # the converted hours answer "open now", validity dates included
+    toronto = ZoneInfo("America/Toronto")
+    for at, expected in [
+        (datetime(2026, 11, 25, 10, 0, tzinfo=toronto), ["Naloxone kits and training"]),
+        (datetime(2026, 11, 25, 22, 0, tzinfo=toronto), []),  # before the winter season
+        (datetime(2026, 12, 2, 22, 0, tzinfo=toronto), ["Winter drop-in"]),
+    ]:
+        page = selectors.search(selectors.SearchQuery(open_at=at), now=at)
+        assert [hit.sal.service.name_en for hit in page.hits] == expected, at
+    # columns with no 3.0 home are reported, not dropped
+    assert any("phones.csv" in w and "language" in w for w in report.warnings)
+    # importing again changes nothing; the export is a valid 3.0 package
+    again = hsds.import_tabular(LEGACY)
+    assert not again.created and not again.updated
+    out = tmp_path / "export"
+    hsds.export_tabular(out)
+    assert check_datapackage(out) >= 20
+
+
+def test_hsds_1x_errors_name_the_original_file_and_line(tmp_path):
+    folder = tmp_path / "legacy"
+    shutil.copytree(LEGACY, folder)
+    with (folder / "regular_schedules.csv").open("a") as fh:
+        fh.write("6,1,,,Someday,09:00,17:00\n7,1,,,6,25:00,17:00\n")
+    with (folder / "eligibility.csv").open("a") as fh:
+        fh.write("3,99,adult\n")
+    with pytest.raises(hsds.ImportFailed) as failed:
+        hsds.import_tabular(folder)
+    errors = failed.value.report.errors
+    weekday = "regular_schedules.csv: line 7: column weekday: 'Someday' is not a day"
+    assert any(e.startswith(weekday) for e in errors)
+    assert any(e.startswith("regular_schedules.csv: line 8: column opens_at") for e in errors)
+    assert any(e.startswith("eligibility.csv: line 4: column service_id") for e in errors)
+    assert Service.objects.count() == 0
+
+
+def test_schedules_are_checked_before_anything_is_written(tmp_path):
+    folder = tmp_path / "csv"
+    shutil.copytree(EXAMPLES, folder)
+    path = folder / "schedules.csv"
+    path.write_text(path.read_text().replace("TH,FR", "TH,XX"))
+    with pytest.raises(hsds.ImportFailed) as failed:
+        hsds.import_tabular(folder)
+    assert failed.value.report.errors == [
+        "schedules.csv: line 2: unknown day 'XX' in byday: use MO, TU, WE, TH, FR, SA, SU"
+    ]
+    assert Service.objects.count() == 0

@@ -112,6 +112,22 @@ def test_service_at_locations_near_a_postcode(client, directory):
     assert bad.status_code == 400 and bad.json()["code"] == "error"
 
 
+def test_open_at_on_both_lists(client, directory):
+    near = {"postcode": "K7L", "proximity": "25000"}
+    night, noon = "2026-11-25T03:00:00-05:00", "2026-11-25T12:00:00-05:00"
+    sals = "/api/hsds/service_at_locations"
+    assert client.get(sals, {**near, "open_at": night}).json()["total_items"] == 0
+    body = client.get(sals, {**near, "open_at": noon}).json()
+    valid_page(body, "service_at_location.json")
+    assert body["total_items"] == 2
+    open_at_noon = client.get("/api/hsds/services", {"open_at": noon}).json()["contents"]
+    assert {"Naloxone kit", "Food bank"} <= {s["name"] for s in open_at_noon}
+    open_at_night = client.get("/api/hsds/services", {"open_at": night}).json()["contents"]
+    assert not {"Naloxone kit", "Food bank"} & {s["name"] for s in open_at_night}
+    naive = client.get(sals, {**near, "open_at": "2026-11-25T12:00:00"})
+    assert naive.status_code == 400 and "time zone" in naive.json()["detail"]
+
+
 def test_organizations_and_taxonomies_validate(client, directory):
     body = client.get("/api/hsds/organizations").json()
     valid_page(body, "organization.json")

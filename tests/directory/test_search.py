@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -107,3 +107,136 @@ def test_pagination(make_service):
     page2 = run(place=geo.parse_place("44.2312,-76.4860"), page=2, per_page=10)
     assert page2.total == 25 and page2.pages == 3 and page2.page == 2
     assert names(page2) == [f"Service {n:02d}" for n in range(10, 20)]
+
+
+def test_open_at_half_hours_is_exact_to_the_minute(make_service):
+    make_service("Half past", hours=(("MO,TU,WE,TH,FR", "09:30", "16:45"),))
+    wednesday = datetime(2026, 11, 25, 0, 0, tzinfo=TORONTO)
+    for hour, minute, expected in [
+        (9, 15, []),
+        (9, 30, ["Half past"]),
+        (12, 0, ["Half past"]),
+        (16, 44, ["Half past"]),
+        (16, 45, []),
+    ]:
+        at = wednesday.replace(hour=hour, minute=minute)
+        assert names(run(open_at=at, now=at)) == expected, (hour, minute)
+
+
+def test_open_at_honours_validity_dates_in_search_and_status(make_service):
+    from datetime import date, time
+
+    from harbour.directory import services as ds
+    from harbour.directory.models import Schedule
+
+    sal = make_service("Winter shelter", hours=())
+    Schedule.objects.create(
+        location=sal.location,
+        byday="MO,TU,WE,TH,FR,SA,SU",
+        opens_at=time(8),
+        closes_at=time(20),
+        valid_from=date(2026, 12, 1),
+        valid_to=date(2027, 3, 31),
+    )
+    ds.opening_rows_rebuild(service_at_locations=[sal])
+    ds.service_reindex(services=[sal.service])
+    assert names(run(open_at=NOON)) == []
+    december = datetime(2026, 12, 2, 12, 0, tzinfo=TORONTO)
+    assert names(run(open_at=december, now=december)) == ["Winter shelter"]
+    # the status on the result says when it opens, not "open now", before the season
+    hit = run(q="winter").hits[0]
+    assert not hit.status.is_open
+    assert hit.status.next_opens_at == datetime(2026, 12, 1, 8, 0, tzinfo=TORONTO)
+
+
+def test_open_filter_agrees_with_the_hours_module(make_service):
+    """The SQL answer (hour map + rows) against ``hours.is_open`` on random weekly hours."""
+    import random
+
+    from harbour.directory import hours
+
+    rng = random.Random(7)
+    days = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+    expected_hours = {}
+    for n in range(24):
+        spec = []
+        for _ in range(rng.randint(1, 2)):
+            chosen = sorted(rng.sample(range(7), rng.randint(1, 7)))
+            opens = f"{rng.randrange(24):02d}:{rng.choice([0, 10, 30, 45]):02d}"
+            closes = f"{rng.randrange(24):02d}:{rng.choice([0, 15, 30, 59]):02d}"
+            if opens != closes:
+                spec.append((",".join(days[d] for d in chosen), opens, closes))
+        tz = rng.choice(["America/Toronto", "America/Vancouver", "America/St_Johns"])
+        sal = make_service(f"Random {n:02d}", tz=tz, hours=tuple(spec))
+        rows = [
+            (r.weekday, r.start_minute, r.end_minute, r.valid_from, r.valid_to)
+            for r in sal.opening_rows.all()
+        ]
+        expected_hours[sal.service.name_en] = (selectors.intervals_from_rows(rows), tz)
+    start = datetime(2026, 11, 23, 0, 0, tzinfo=TORONTO)
+    for _ in range(40):
+        at = start + timedelta(minutes=rng.randrange(7 * 24 * 60))
+        found = set(names(run(open_at=at, now=at, per_page=100)))
+        expected = {
+            name for name, (ivs, tz) in expected_hours.items() if hours.is_open(ivs, at, tz)
+        }
+        assert found == expected, at
+
+
+def test_search_entries_follow_status_terms_and_words(make_service, admin_a):
+    from harbour.directory import services as ds
+
+    sal = make_service("Outreach van", codes=("harm-reduction.naloxone",))
+    kingston = geo.parse_place("K7L")
+    assert names(run(q="naloxone", place=kingston, categories=["harm-reduction"])) == [
+        "Outreach van"
+    ]
+    ds.service_set_terms(service=sal.service, codes=["basic-needs.food"])
+    ds.service_reindex(services=[sal.service])
+    assert names(run(place=kingston, categories=["harm-reduction"])) == []
+    assert names(run(q="food", place=kingston, categories=["basic-needs"])) == ["Outreach van"]
+    sal.service.status = "defunct"
+    sal.service.save()
+    ds.service_reindex(services=[sal.service])
+    assert names(run(place=kingston)) == []
+
+
+def test_near_search_reads_only_the_covering_index_on_sqlite(make_service):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the covering index is SQLite's (PostgreSQL plans differently)")
+    make_service("Naloxone kit", codes=("harm-reduction.naloxone",))
+    query = selectors.SearchQuery(
+        q="naloxone",
+        place=geo.parse_place("K7L"),
+        categories=["harm-reduction"],
+        attributes=["barrier.free"],
+        open_at=NOON,
+    )
+    sql, params = selectors.candidate_sql(query)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "USING COVERING INDEX directory_searchentry_near" in plan, plan
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upgrading_fills_search_entries_for_the_existing_directory(make_service):
+    from django.core.management import call_command
+
+    from harbour.directory.models import SearchEntry
+
+    make_service("Kept across the upgrade", codes=("harm-reduction.naloxone", "barrier.free"))
+    make_service("Closed for good", status="defunct")
+    call_command("migrate", "directory", "0008", verbosity=0)
+    call_command("migrate", "directory", verbosity=0)
+    entry = SearchEntry.objects.get()
+    assert entry.name_en == "Kept across the upgrade"
+    assert entry.category_codes == " harm-reduction.naloxone "
+    assert entry.attribute_codes == " barrier.free "
+    assert entry.week == ("0" * 9 + "1" * 8 + "0" * 7) * 7
+    assert entry.document.startswith(" kept ") and entry.document.endswith(" ")
+    assert names(run(q="upgrade", place=geo.parse_place("K7L"), open_at=NOON)) == [
+        "Kept across the upgrade"
+    ]

@@ -113,8 +113,7 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
 def _hit(hit: selectors.Hit, now: datetime, lang: str) -> dict[str, Any]:
     sal = hit.sal
     location = sal.location
-    address = next(iter(location.addresses.all()), None)
-    phone = next(iter(sal.service.phones.all()), None) or next(iter(location.phones.all()), None)
+    address, phone = hit.address, hit.phone
     hidden = location.confidential
     return {
         "service_id": sal.service_id,

@@ -215,6 +215,30 @@ def weekly_rows(intervals: Iterable[Interval]) -> list[Row]:
     )
 
 
+HOURS_PER_WEEK = 7 * 24
+
+
+def hour_map(rows: Iterable[Row]) -> str | None:
+    """The week as 168 characters, one per local hour from Monday 00:00: "1" when open the
+    whole hour, "0" when closed the whole hour, "~" when open part of it. None when a row has
+    validity dates (the map cannot say which weeks they hold in).
+
+    At weekday W, minute M: ``hour_map[W * 24 + M // 60]`` answers "open?" unless it is "~",
+    when the rows themselves must be checked."""
+    hours = ["0"] * HOURS_PER_WEEK
+    for weekday, start, end, valid_from, valid_to in rows:
+        if valid_from is not None or valid_to is not None:
+            return None
+        for hour in range(start // 60, min(-(-end // 60), 24)):
+            slot = weekday * 24 + hour
+            whole = start <= hour * 60 and (hour + 1) * 60 <= end
+            if whole:
+                hours[slot] = "1"
+            elif hours[slot] == "0":
+                hours[slot] = "~"
+    return "".join(hours)
+
+
 def local_key(at: datetime, tz: str) -> tuple[int, int, date]:
     """The local (weekday, minute of the day, date) of the aware ``at`` in ``tz``."""
     _require_aware(at, "at")

@@ -24,6 +24,7 @@ from typing import Any
 
 from django.db import models, transaction
 
+from harbour.directory import hours, hsds_legacy
 from harbour.directory import models as m
 
 LANG_FIELDS: dict[Any, set[str]] = {
@@ -355,7 +356,9 @@ def read_json(path: Path) -> dict[str, tuple[str, list[dict[str, str]], list[str
 
 
 def read_source(path: Path) -> dict[str, tuple[str, list[dict[str, str]], list[str]]]:
-    """{table: (file name, rows, header)} from a folder of CSVs, a zip of one, or HSDS JSON."""
+    """{table: (file name, rows, header)} from a folder of CSVs, a zip of one, or HSDS JSON.
+
+    A folder in the older 1.x/2.x layout is converted on the way (``hsds_legacy``)."""
     if path.is_file() and path.suffix.lower() == ".json":
         return read_json(path)
     by_path = {r["path"]: name for name, r in resources_by_name().items()}
@@ -370,6 +373,12 @@ def read_source(path: Path) -> dict[str, tuple[str, list[dict[str, str]], list[s
                     files[Path(info.filename).name] = archive.read(info)
     else:
         raise ValueError(f"{path}: not a folder of CSV files or a zip archive")
+    if hsds_legacy.is_legacy(files):
+        known = set(resources_by_name()) | {hsds_legacy.ERRORS}
+        return {
+            (table if table in known else f"?{name}"): (name, rows, header)
+            for table, (name, rows, header) in hsds_legacy.convert(files).items()
+        }
     tables = {}
     for name, data in files.items():
         table = by_path.get(name)
@@ -389,6 +398,9 @@ def validate(
     found = resources_by_name()
     parsed: dict[str, list[dict[str, Any]]] = {}
     for table, (name, rows, header) in source.items():
+        if table == hsds_legacy.ERRORS:
+            report.errors += [row["error"] for row in rows]
+            continue
         if table.startswith("?"):
             report.warnings.append(f"{name}: not an HSDS 3.0 table; skipped")
             continue
@@ -414,7 +426,7 @@ def validate(
             for column in header:
                 raw = (row.get(column) or "").strip()
                 if column in required and not raw:
-                    report.errors.append(f"{name}: {place}: column {column}: is required")
+                    report.errors.append(f"{_at(name, place)}: column {column}: is required")
                     continue
                 f = column_field(model, column) if column in spec else None
                 if column in translated:
@@ -426,7 +438,7 @@ def validate(
                     try:
                         value = parse_value(f, raw)
                     except ValueError as exc:
-                        report.errors.append(f"{name}: {place}: column {column}: {exc}")
+                        report.errors.append(f"{_at(name, place)}: column {column}: {exc}")
                         continue
                     record["pk" if column == "id" else f.attname] = value
             if model is m.Location:
@@ -434,18 +446,56 @@ def validate(
                     value = record.get(axis)
                     if value is not None and not -limit <= value <= limit:
                         report.warnings.append(
-                            f"{name}: {place}: column {axis}: {value:g} is out of range; "
+                            f"{_at(name, place)}: column {axis}: {value:g} is out of range; "
                             "imported without a position (the value is kept for export)"
                         )
                         record["extra"][axis] = (row.get(axis) or "").strip()
                         record[axis] = None
+            if model is m.Schedule:
+                _check_schedule(record, name, place, report)
             problems = _model_errors(model, record)
-            report.errors += [f"{name}: {place}: {problem}" for problem in problems]
+            report.errors += [f"{_at(name, place)}: {problem}" for problem in problems]
             record["_where"] = place
             out.append(record)
         parsed[table] = out
     _check_references(parsed, source, report)
     return report, parsed
+
+
+def _at(name: str, place: str) -> str:
+    """ "file: line 3", or the place alone when it names its own file (older layouts merge
+    two files into one table)."""
+    return place if ".csv: line " in place else f"{name}: {place}"
+
+
+def _check_schedule(record: dict[str, Any], name: str, place: str, report: ImportReport) -> None:
+    """A weekly schedule Harbour will compute hours from must make sense; others are kept."""
+    if record.get("opens_at") is None or record.get("closes_at") is None:
+        return
+    freq = (record.get("freq") or "").strip()
+    if freq and freq.upper() != "WEEKLY":
+        report.warnings.append(
+            f"{_at(name, place)}: column freq: {freq!r} schedules are kept but not used for "
+            "opening hours (only WEEKLY ones are)"
+        )
+        return
+    byday = record.get("byday") or ""
+    if byday.startswith("?"):
+        report.errors.append(
+            f"{_at(name, place)}: column weekday: {byday[1:]!r} is not a day "
+            "(1 = Monday ... 7 = Sunday, or a day name)"
+        )
+        return
+    try:
+        hours.parse_hsds_schedule(
+            byday=byday or None,
+            opens_at=record["opens_at"].strftime("%H:%M"),
+            closes_at=record["closes_at"].strftime("%H:%M"),
+            valid_from=record["valid_from"].isoformat() if record.get("valid_from") else None,
+            valid_to=record["valid_to"].isoformat() if record.get("valid_to") else None,
+        )
+    except ValueError as exc:
+        report.errors.append(f"{_at(name, place)}: {exc}")
 
 
 def _model_errors(model: type[models.Model], record: dict[str, Any]) -> list[str]:
@@ -490,13 +540,13 @@ def _check_references(
                 if f.null:
                     # an optional link to something not in the data: kept for export, not linked
                     report.warnings.append(
-                        f"{name}: {place}: column {key}: no {kind} with id {value}; not linked"
+                        f"{_at(name, place)}: column {key}: no {kind} with id {value}; not linked"
                     )
                     record["extra"][key] = str(value)
                     record[key] = None
                 else:
                     report.errors.append(
-                        f"{name}: {place}: column {key}: no {kind} with id {value}"
+                        f"{_at(name, place)}: column {key}: no {kind} with id {value}"
                     )
 
 

@@ -1,7 +1,8 @@
 """The HSDS 3.0 API at ``/api/hsds/`` (Open Referral's ``openapi.json``), read-only and public.
 
 Objects carry the HSDS fields Harbour holds, empty ones left out. Harbour's extensions are extra
-query parameters: ``lang`` (en/fr), ``open_now``, ``lat``/``lng`` and ``attribute`` (codes).
+query parameters: ``lang`` (en/fr), ``open_now``, ``open_at``, ``lat``/``lng`` and ``attribute``
+(codes).
 Confidential locations are published without address or position.
 """
 
@@ -145,6 +146,7 @@ class ServiceParams(PageParams):
     organization_id: str = ""
     modified_after: datetime | None = None
     open_now: bool = False
+    open_at: datetime | None = None
     attribute: list[str] = []
 
 
@@ -182,6 +184,17 @@ def _tagged(**lookup: Any) -> Q:
     return Q(pk__in=m.Attribute.objects.filter(link_entity="service", **lookup).values("link_id"))
 
 
+def _open_at(open_now: bool, open_at: datetime | None) -> datetime | None:
+    """Harbour's extension: ``open_at`` (with a time zone offset) wins over ``open_now``."""
+    if open_at is not None:
+        if timezone.is_naive(open_at):
+            raise HttpError(
+                400, "open_at needs a time zone offset, e.g. 2026-11-22T21:00:00-05:00."
+            )
+        return open_at
+    return timezone.now() if open_now else None
+
+
 def _services(params: ServiceParams) -> QuerySet[m.Service]:
     from harbour.directory import textsearch
 
@@ -201,8 +214,9 @@ def _services(params: ServiceParams) -> QuerySet[m.Service]:
         qs = qs.filter(updated_at__gte=params.modified_after)
     if params.attribute:
         qs = qs.filter(_having(selectors.term_filter(params.attribute[:10], "attribute")))
-    if params.open_now:
-        qs = qs.filter(_having(selectors.open_filter(timezone.now())))
+    open_at = _open_at(params.open_now, params.open_at)
+    if open_at is not None:
+        qs = qs.filter(_having(selectors.open_filter(open_at)))
     return qs.order_by("name_en", "pk")
 
 
@@ -313,6 +327,7 @@ class SalParams(PageParams):
     lat: float | None = None
     lng: float | None = None
     open_now: bool = False
+    open_at: datetime | None = None
     taxonomy_term_id: str = ""
     attribute: list[str] = []
 
@@ -344,7 +359,7 @@ def service_at_locations(request: HttpRequest, params: Query[SalParams]) -> dict
         q=params.search[:200],
         place=place,
         radius_km=radius_km if place else selectors.DEFAULT_RADIUS_KM,
-        open_at=timezone.now() if params.open_now else None,
+        open_at=_open_at(params.open_now, params.open_at),
         categories=categories,
         attributes=params.attribute[:10],
         page=params.page,

@@ -5,7 +5,8 @@ Content that people read is bilingual (django-modeltranslation adds ``_en`` and 
 columns; see ``translation.py``). Harbour's extensions: ``Location.timezone`` (IANA),
 ``Location.confidential`` (address hidden, contact shown), ``TaxonomyTerm.keywords``,
 ``Service.owner`` (the Harbour organization whose staff maintain the listing), the search
-document, and the derived ``OpeningRow`` table that answers "open at" in SQL.
+document, and the derived ``OpeningRow`` and ``SearchEntry`` tables that answer "open at" and
+"near me" in SQL.
 """
 
 from __future__ import annotations
@@ -405,6 +406,40 @@ class OpeningRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.weekday} {self.start_minute}-{self.end_minute}"
+
+
+class SearchEntry(models.Model):
+    """One row per service at a location of an active service: what "find help near me, open
+    now" reads, so that a search is one scan of nearby rows with cheap per-row checks.
+
+    Derived (``services.search_entries_rebuild``, run by ``service_reindex``); never edited.
+    ``document``, ``category_codes`` and ``attribute_codes`` are space-padded (" a b ") so
+    that a word or code prefix is a ``LIKE '% prefix%'``. ``week`` is ``hours.hour_map``: 168
+    characters, one per local hour of the week from Monday 00:00, "1" open the whole hour,
+    "0" closed, "~" partly open (checked against ``OpeningRow``); NULL when some hours have
+    validity dates, so that every check goes to ``OpeningRow``."""
+
+    service_at_location = models.OneToOneField(
+        ServiceAtLocation, primary_key=True, on_delete=models.CASCADE, related_name="search_entry"
+    )
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    latitude = models.FloatField(null=True)
+    longitude = models.FloatField(null=True)
+    grid_cell = models.IntegerField(null=True, db_index=True)
+    timezone = models.CharField(max_length=64)
+    week = models.CharField(max_length=168, null=True)
+    document = models.TextField()
+    category_codes = models.TextField()
+    attribute_codes = models.TextField()
+    name_en = models.TextField(blank=True)  # for sorting and relevance without a join
+    name_fr = models.TextField(blank=True)
+
+    # On SQLite, migration 0009 also adds an index over (grid_cell, latitude, longitude, and
+    # every other column): a search near a place then reads one contiguous run of index
+    # entries per grid cell instead of one scattered table row per entry (3x faster at 100k).
+
+    def __str__(self) -> str:
+        return f"search entry {self.service_at_location_id}"
 
 
 class Language(HsdsModel):

@@ -22,6 +22,7 @@ from harbour.core.permissions import get_scoped_or_404, scope
 from harbour.core.roles import Role
 from harbour.directory import hours, textsearch
 from harbour.directory.models import (
+    Address,
     Attribute,
     Location,
     OpeningRow,
@@ -59,6 +60,8 @@ class Hit:
     distance_km: float | None
     status: hours.OpenStatus
     intervals: list[hours.Interval]
+    phone: Phone | None = None
+    address: Address | None = None
 
 
 @dataclass
@@ -145,28 +148,25 @@ def open_filter(at: datetime) -> Q:
     return Q(Exists(OpeningRow.objects.filter(rows, service_at_location=OuterRef("pk"))))
 
 
-def near_filter(place: geo.Place, radius_km: float) -> Q:
-    """Locations in the bounding box; the grid-cell index lets the query start from them."""
-    min_lat, max_lat, min_lng, max_lng = geo.bounding_box(place.lat, place.lng, radius_km)
-    box = Q(
-        location__latitude__gte=min_lat,
-        location__latitude__lte=max_lat,
-        location__longitude__gte=min_lng,
-        location__longitude__lte=max_lng,
-    )
-    cells = geo.grid_cells(min_lat, max_lat, min_lng, max_lng)
-    return box if cells is None else box & Q(location__grid_cell__in=cells)
-
-
 # --- search ---------------------------------------------------------------------------------
 
 
-def intervals_from_rows(rows: list[tuple[int, int, int]]) -> list[hours.Interval]:
+def intervals_from_rows(rows: list[tuple[Any, ...]]) -> list[hours.Interval]:
+    """Intervals from ``OpeningRow`` values: (weekday, start, end[, valid_from, valid_to])."""
     intervals = []
-    for weekday, start, end in rows:
+    for weekday, start, end, *valid in rows:
         opens = time(start // 60, start % 60)
         closes = time(0, 0) if end >= 1440 else time(end // 60, end % 60)
-        intervals.append(hours.Interval(weekday=weekday, opens=opens, closes=closes))
+        valid_from, valid_to = valid if valid else (None, None)
+        intervals.append(
+            hours.Interval(
+                weekday=weekday,
+                opens=opens,
+                closes=closes,
+                valid_from=valid_from,
+                valid_to=valid_to,
+            )
+        )
     return intervals
 
 
@@ -175,43 +175,122 @@ def _relevance(name: str, terms: list[str]) -> int:
     return sum(1 for term in terms if any(token.startswith(term) for token in tokens))
 
 
-def candidates(query: SearchQuery) -> QuerySet[ServiceAtLocation, tuple[Any, ...]]:
-    """The SQL part of a search, as (id, lat, lng, name_en, name_fr, search_document) rows.
+# The search itself is one hand-written statement over ``SearchEntry``: it runs on every
+# keystroke-sized request, and building it through the ORM cost more than running it.
 
-    Near a place, the query starts from the nearby locations and checks every other condition
-    per row; the words are then matched in Python on those few rows' search documents
-    (``text_matches``). Without a place, the full-text index leads."""
+
+def _contains(column: str) -> str:
+    """``column`` holds the bound string (SQLite ``instr``, PostgreSQL ``strpos``)."""
+    function = "instr" if connection.vendor == "sqlite" else "strpos"
+    return f"{function}(e.{column}, %s) > 0"
+
+
+def _codes_sql(codes: list[str], column: str, params: list[Any]) -> str:
+    """Any of ``codes`` or a code below one of them, on a space-padded codes column."""
+    parts = []
+    for code in codes:
+        parts += [_contains(column), _contains(column)]
+        params += [f" {code} ", f" {code}."]
+    return "(" + " OR ".join(parts) + ")"
+
+
+def _open_sql(at: datetime, params: list[Any]) -> str:
+    """Open at instant ``at`` in each entry's time zone: the entry's hour map answers for whole
+    hours; a part-open hour, or hours with validity dates, are checked on ``OpeningRow``.
+    Zones that share the same local time at ``at`` (most of Canada's) form one branch."""
+    branches: dict[tuple[int, int, date], list[str]] = {}
+    for tz in timezones_in_use():
+        branches.setdefault(hours.local_key(at, tz), []).append(tz)
+    adapt = connection.ops.adapt_datefield_value
+    parts = []
+    for (weekday, minute, day), zones in branches.items():
+        slot = weekday * 24 + minute // 60 + 1
+        parts.append(
+            f"(e.timezone IN ({', '.join(['%s'] * len(zones))}) AND ("  # noqa: S608 -- placeholders only
+            "(e.week IS NOT NULL AND substr(e.week, %s, 1) = '1') OR "
+            "((e.week IS NULL OR substr(e.week, %s, 1) = '~') AND EXISTS ("
+            "SELECT 1 FROM directory_openingrow r "
+            "WHERE r.service_at_location_id = e.service_at_location_id "
+            "AND r.weekday = %s AND r.start_minute <= %s AND r.end_minute > %s "
+            "AND (r.valid_from IS NULL OR r.valid_from <= %s) "
+            "AND (r.valid_to IS NULL OR r.valid_to >= %s)))))"
+        )
+        params += [*zones, slot, slot, weekday, minute, minute, adapt(day), adapt(day)]
+    return "(" + (" OR ".join(parts) or "1 = 0") + ")"
+
+
+def _text_sql(terms: list[str], params: list[Any]) -> str:
+    if connection.vendor == "sqlite":
+        params.append(textsearch.fts5_query(terms))
+        return (
+            "e.service_id IN (SELECT service_id FROM directory_service_fts "
+            "WHERE directory_service_fts MATCH %s)"
+        )
+    params.append(textsearch.tsquery(terms))
+    return (
+        "e.service_id IN (SELECT id FROM directory_service WHERE to_tsvector('simple'::regconfig, "
+        "COALESCE(search_document, ''::text)) @@ to_tsquery('simple', %s))"
+    )
+
+
+def candidate_sql(query: SearchQuery) -> tuple[str, list[Any]]:
+    """The SQL part of a search: (service_at_location id, lat, lng, name_en, name_fr) rows.
+
+    Reads ``SearchEntry``. Near a place, the query starts from the entries in the grid cells
+    around it and checks words, terms and hours on each (words as prefixes of the space-padded
+    document); without a place, the full-text index leads."""
     terms = textsearch.query_terms(query.q)
     radius = min(max(query.radius_km, 0.1), MAX_RADIUS_KM)
-    sals = ServiceAtLocation.objects.filter(service__status=ServiceStatus.ACTIVE)
+    where: list[str] = []
+    params: list[Any] = []
     if query.place is not None:
-        sals = sals.filter(near_filter(query.place, radius))
-    else:
-        sals = sals.filter(text_filter(terms))
-    sals = sals.filter(term_filter(query.categories, "category"))
-    sals = sals.filter(term_filter(query.attributes, "attribute"))
+        min_lat, max_lat, min_lng, max_lng = geo.bounding_box(
+            query.place.lat, query.place.lng, radius
+        )
+        cells = geo.grid_cells(min_lat, max_lat, min_lng, max_lng)
+        if cells is not None:
+            where.append(f"e.grid_cell IN ({', '.join(['%s'] * len(cells))})")
+            params += cells
+        where.append("e.latitude BETWEEN %s AND %s AND e.longitude BETWEEN %s AND %s")
+        params += [min_lat, max_lat, min_lng, max_lng]
+        for term in terms:
+            where.append(_contains("document"))
+            params.append(f" {term}")
+    elif terms:
+        where.append(_text_sql(terms, params))
+    if query.categories:
+        where.append(_codes_sql(query.categories, "category_codes", params))
+    for code in query.attributes:
+        where.append(_codes_sql([code], "attribute_codes", params))
     if query.open_at is not None:
-        sals = sals.filter(open_filter(query.open_at))
-    return sals.values_list(
-        "id",
-        "location__latitude",
-        "location__longitude",
-        "service__name_en",
-        "service__name_fr",
-        "service__search_document",
-    )[: MAX_CANDIDATES * (4 if query.place is not None and terms else 1) + 1]
+        where.append(_open_sql(query.open_at, params))
+    sql = (
+        "SELECT e.service_at_location_id, e.latitude, e.longitude, e.name_en, e.name_fr "
+        "FROM directory_searchentry e"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + f" LIMIT {MAX_CANDIDATES + 1}"
+    )
+    return sql, params
+
+
+def candidates(query: SearchQuery) -> list[tuple[Any, ...]]:
+    sql, params = candidate_sql(query)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return rows  # ids as the database gives them (hex text on SQLite): see search()
 
 
 def search(query: SearchQuery, *, now: datetime) -> SearchPage:
     terms = textsearch.query_terms(query.q)
     radius = min(max(query.radius_km, 0.1), MAX_RADIUS_KM)
     rows = list(candidates(query))
-    if query.place is not None and terms:
-        rows = [row for row in rows if textsearch.matches(row[5] or "", terms)]
     truncated = len(rows) > MAX_CANDIDATES
     rows = rows[:MAX_CANDIDATES]
+    # relevance (names tokenized) only where it decides the order: it costs more than the rest
+    ranked = bool(terms) and (query.sort == "relevance" or query.place is None)
     scored = []
-    for sal_id, lat, lng, name_en, name_fr, _document in rows:
+    for sal_id, lat, lng, name_en, name_fr in rows:
         distance = None
         if query.place is not None:
             if lat is None or lng is None:
@@ -219,7 +298,7 @@ def search(query: SearchQuery, *, now: datetime) -> SearchPage:
             distance = geo.haversine_km(query.place.lat, query.place.lng, lat, lng)
             if distance > radius:
                 continue
-        relevance = _relevance(f"{name_en or ''} {name_fr or ''}", terms) if terms else 0
+        relevance = _relevance(f"{name_en or ''} {name_fr or ''}", terms) if ranked else 0
         scored.append((sal_id, distance, relevance, (name_en or name_fr or "").lower()))
     if query.sort == "relevance" and terms:
         scored.sort(key=lambda r: (-r[2], r[1] if r[1] is not None else math.inf, r[3]))
@@ -228,34 +307,66 @@ def search(query: SearchQuery, *, now: datetime) -> SearchPage:
     total = len(scored)
     pages = max(1, math.ceil(total / query.per_page))
     page = min(max(query.page, 1), pages)
-    chosen = scored[(page - 1) * query.per_page : page * query.per_page]
+    chosen = [
+        (row[0] if isinstance(row[0], UUID) else UUID(row[0]), *row[1:])
+        for row in scored[(page - 1) * query.per_page : page * query.per_page]
+    ]
     return SearchPage(
         hits=_hits(chosen, now), total=total, page=page, pages=pages, truncated=truncated
     )
 
 
 def _hits(chosen: list[tuple], now: datetime) -> list[Hit]:
+    """The page's rows with what a result shows: four queries whatever the page size."""
     ids = [row[0] for row in chosen]
+    if not ids:
+        return []
     sals = {
         sal.id: sal
         for sal in ServiceAtLocation.objects.filter(id__in=ids)
         .select_related("service", "service__organization", "location")
-        .prefetch_related(
-            "location__addresses",
-            Prefetch("service__phones", queryset=Phone.objects.order_by("created_at")),
-            Prefetch("location__phones", queryset=Phone.objects.order_by("created_at")),
-            Prefetch(
-                "opening_rows", queryset=OpeningRow.objects.order_by("weekday", "start_minute")
-            ),
+        .defer(
+            "service__hsds_extra",
+            "service__search_document",
+            "service__organization__hsds_extra",
         )
     }
+    location_ids = {sal.location_id for sal in sals.values()}
+    service_ids = {sal.service_id for sal in sals.values()}
+    addresses: dict[Any, Address] = {}
+    for address in Address.objects.filter(location_id__in=location_ids).order_by("-created_at"):
+        addresses[address.location_id] = address  # the first one wins
+    service_phones: dict[Any, Phone] = {}
+    location_phones: dict[Any, Phone] = {}
+    for phone in Phone.objects.filter(
+        Q(service_id__in=service_ids) | Q(location_id__in=location_ids)
+    ).order_by("-created_at"):
+        if phone.service_id in service_ids:
+            service_phones[phone.service_id] = phone
+        if phone.location_id in location_ids:
+            location_phones[phone.location_id] = phone
+    rows: dict[Any, list[tuple[Any, ...]]] = {sal_id: [] for sal_id in sals}
+    # no ORDER BY: the planner would walk the (weekday, ...) index over every row to keep it
+    for sal_id, *row in OpeningRow.objects.filter(service_at_location_id__in=ids).values_list(
+        "service_at_location_id", "weekday", "start_minute", "end_minute", "valid_from", "valid_to"
+    ):
+        rows[sal_id].append(tuple(row))
+    for found in rows.values():
+        found.sort(key=lambda r: (r[0], r[1]))
     hits = []
     for sal_id, distance, _relevance_score, _name in chosen:
         sal = sals[sal_id]
-        rows = [(r.weekday, r.start_minute, r.end_minute) for r in sal.opening_rows.all()]
-        intervals = intervals_from_rows(rows)
-        status = hours.status(intervals, now, sal.location.timezone)
-        hits.append(Hit(sal=sal, distance_km=distance, status=status, intervals=intervals))
+        intervals = intervals_from_rows(rows[sal_id])
+        hits.append(
+            Hit(
+                sal=sal,
+                distance_km=distance,
+                status=hours.status(intervals, now, sal.location.timezone),
+                intervals=intervals,
+                phone=service_phones.get(sal.service_id) or location_phones.get(sal.location_id),
+                address=addresses.get(sal.location_id),
+            )
+        )
     return hits
 
 

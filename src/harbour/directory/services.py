@@ -26,6 +26,7 @@ from harbour.directory.models import (
     OpeningRow,
     Phone,
     Schedule,
+    SearchEntry,
     Service,
     ServiceAtLocation,
     ServiceStatus,
@@ -62,10 +63,15 @@ def _texts(service: Service) -> list[str | None]:
 
 
 def service_reindex(*, services: Iterable[Service]) -> int:
-    """Recompute the search document of each service and its full-text row."""
+    """Recompute the search document of each service, its full-text row and its search entries.
+
+    Run after any change to a service, its terms, locations or schedules (after
+    ``opening_rows_rebuild`` when hours changed)."""
     count = 0
+    reindexed: list[Any] = []
     with transaction.atomic():
         for service in services:
+            reindexed.append(service.pk)
             document = textsearch.document(*_texts(service))
             Service.objects.filter(pk=service.pk).update(search_document=document)
             service.search_document = document
@@ -79,7 +85,80 @@ def service_reindex(*, services: Iterable[Service]) -> int:
                         [service.pk.hex, document],
                     )
             count += 1
+        search_entries_rebuild(service_ids=reindexed)
     return count
+
+
+def _padded(words: Iterable[str]) -> str:
+    return f" {' '.join(words)} "
+
+
+def search_entries_rebuild(*, service_ids: Iterable[Any], chunk: int = 500) -> int:
+    """Rewrite the ``SearchEntry`` rows of these services from their current data: one per
+    service at a location when the service is active, none otherwise."""
+    ids = list(service_ids)
+    written = 0
+    with transaction.atomic():
+        for i in range(0, len(ids), chunk):
+            part = ids[i : i + chunk]
+            SearchEntry.objects.filter(service_id__in=part).delete()
+            found = {
+                pk: (document, name_en, name_fr)
+                for pk, document, name_en, name_fr in Service.objects.filter(
+                    pk__in=part, status=ServiceStatus.ACTIVE
+                ).values_list("pk", "search_document", "name_en", "name_fr")
+            }
+            documents = {pk: values[0] for pk, values in found.items()}
+            codes: dict[Any, dict[str, set[str]]] = {
+                pk: {"category": set(), "attribute": set()} for pk in documents
+            }
+            for service_id, code, kind in Attribute.objects.filter(
+                link_entity="service", link_id__in=list(documents)
+            ).values_list("link_id", "taxonomy_term__code", "taxonomy_term__kind"):
+                if code and kind in codes[service_id]:
+                    codes[service_id][kind].add(code)
+            sals = list(
+                ServiceAtLocation.objects.filter(service_id__in=list(documents)).values_list(
+                    "pk",
+                    "service_id",
+                    "location__latitude",
+                    "location__longitude",
+                    "location__grid_cell",
+                    "location__timezone",
+                )
+            )
+            rows: dict[Any, list[hours.Row]] = {sal[0]: [] for sal in sals}
+            for sal_id, *row in OpeningRow.objects.filter(
+                service_at_location_id__in=list(rows)
+            ).values_list(
+                "service_at_location_id",
+                "weekday",
+                "start_minute",
+                "end_minute",
+                "valid_from",
+                "valid_to",
+            ):
+                rows[sal_id].append(tuple(row))  # type: ignore[arg-type]
+            entries = [
+                SearchEntry(
+                    service_at_location_id=sal_id,
+                    service_id=service_id,
+                    latitude=lat,
+                    longitude=lng,
+                    grid_cell=cell,
+                    timezone=tz,
+                    week=hours.hour_map(rows[sal_id]),
+                    document=_padded((documents[service_id] or "").split()),
+                    category_codes=_padded(sorted(codes[service_id]["category"])),
+                    attribute_codes=_padded(sorted(codes[service_id]["attribute"])),
+                    name_en=found[service_id][1] or "",
+                    name_fr=found[service_id][2] or "",
+                )
+                for sal_id, service_id, lat, lng, cell, tz in sals
+            ]
+            SearchEntry.objects.bulk_create(entries, batch_size=1000)
+            written += len(entries)
+    return written
 
 
 # --- opening hours --------------------------------------------------------------------------
@@ -90,6 +169,8 @@ def schedule_intervals(schedules: Iterable[Schedule]) -> list[hours.Interval]:
     for schedule in schedules:
         if schedule.opens_at is None or schedule.closes_at is None:
             continue
+        if schedule.freq and schedule.freq.strip().upper() != "WEEKLY":
+            continue  # kept and exported, but Harbour computes weekly hours only
         intervals += hours.parse_hsds_schedule(
             byday=schedule.byday or None,
             opens_at=schedule.opens_at.strftime("%H:%M"),
@@ -124,6 +205,10 @@ def effective_schedules(sal: ServiceAtLocation) -> list[Schedule]:
 
 
 def opening_rows_rebuild(*, service_at_locations: Iterable[ServiceAtLocation]) -> int:
+    """Rewrite the ``OpeningRow`` rows of these services at locations from their schedules.
+
+    Follow with ``service_reindex`` of their services: search entries keep a map of the
+    hours."""
     rows = []
     sals = list(service_at_locations)
     location_ids = {sal.location_id for sal in sals}

@@ -76,13 +76,11 @@ def search(request: HttpRequest) -> HttpResponse:
     rows = []
     shown = widened.hits if widened and widened.total else (result.hits if result else [])
     for hit in shown:
-        location = hit.sal.location
         rows.append(
             {
                 "hit": hit,
-                "phone": next(iter(hit.sal.service.phones.all()), None)
-                or next(iter(location.phones.all()), None),
-                "address": next(iter(location.addresses.all()), None),
+                "phone": hit.phone,
+                "address": hit.address,
                 "status_text": hours.describe(hit.status, now, lang, bool(hit.intervals)),
                 "distance": _distance(hit, lang),
             }
@@ -117,7 +115,12 @@ def service_detail(request: HttpRequest, service_id: str) -> HttpResponse:
     locations = []
     for sal in service.service_at_locations.all():
         rows = [(r.weekday, r.start_minute, r.end_minute) for r in sal.opening_rows.all()]
-        intervals = selectors.intervals_from_rows(rows)
+        intervals = selectors.intervals_from_rows(
+            [
+                (r.weekday, r.start_minute, r.end_minute, r.valid_from, r.valid_to)
+                for r in sal.opening_rows.all()
+            ]
+        )
         status = hours.status(intervals, now, sal.location.timezone)
         locations.append(
             {

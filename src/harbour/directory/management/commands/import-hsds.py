@@ -11,7 +11,8 @@ from harbour.directory import hsds
 class Command(BaseCommand):
     help = (
         "Import HSDS 3.0 data: a tabular datapackage (a folder of CSV files or a zip) or HSDS JSON "
-        "(a service, a list, or an API page; nested objects included). Everything is "
+        "(a service, a list, or an API page; nested objects included); also the older HSDS 1.x/2.x "
+        "CSV layout (physical_addresses.csv, regular_schedules.csv, ...). Everything is "
         "checked first; errors name the file, line and column, and nothing is written if any row "
         "fails. Records are matched by id, so importing the same data again changes nothing."
     )

@@ -10,15 +10,16 @@ from harbour.directory.models import Service, ServiceAtLocation
 
 class Command(BaseCommand):
     help = (
-        "Rebuild the directory's search documents and opening-hours rows for every service "
+        "Rebuild the directory's opening-hours rows, search documents and search entries for every "
+        "service "
         "(after an upgrade that changes how text is indexed, or a bulk edit in the database)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        indexed = services.service_reindex(
-            services=Service.objects.select_related("organization").iterator(chunk_size=500)
-        )
         rows = services.opening_rows_rebuild(
             service_at_locations=ServiceAtLocation.objects.select_related("location")
+        )
+        indexed = services.service_reindex(
+            services=Service.objects.select_related("organization").iterator(chunk_size=500)
         )
         self.stdout.write(f"reindexed {indexed} services; {rows} opening-hours rows")
