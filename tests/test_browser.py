@@ -440,3 +440,44 @@ def test_french_search_and_unknown_postal_code(page: Page, directory: None) -> N
     expect(page.get_by_text("Nous ne connaissons pas le code postal")).to_be_visible()
     expect(page.get_by_role("link", name="Lits de gestion du sevrage (démo)")).to_be_visible()
     check(page, "search-fr")
+
+
+# --- Drug checking ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def drugcheck(db: None) -> None:
+    from harbour.demo.data import load as load_orgs
+    from harbour.demo.drugcheck import load
+
+    load_orgs()
+    load()
+
+
+def test_results_board_and_lookup_by_code(page: Page, drugcheck: None) -> None:
+    from harbour.drugcheck.models import Sample
+
+    page.goto("/")
+    page.get_by_role("link", name="Drug checking").click()
+    expect(page.locator("h1")).to_have_text("What drug checking is finding")
+    expect(page.locator("svg.chart")).to_be_visible()
+    check(page, "drugcheck-board")
+    page.get_by_label("City or town").select_option("Kingston")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_text("Samples checked")).to_be_visible()
+    assert "city=Kingston" in page.url
+    sample = Sample.objects.filter(components__substance__code="bromazolam").first()
+    assert sample is not None
+    page.get_by_role("link", name="Look up your result by code").click()
+    page.get_by_label("Sample code").fill(sample.display_code.lower())
+    page.get_by_role("button", name="Look up").click()
+    expect(page.get_by_role("heading", name=f"Result for {sample.display_code}")).to_be_visible()
+    expect(page.get_by_text("bromazolam").first).to_be_visible()
+    assert sample.code not in page.url  # the code is posted, never in the address
+    check(page, "drugcheck-result")
+    page.get_by_role("button", name="Français").click()
+    expect(page.locator("h1")).to_have_text("Consulter votre résultat")
+    page.get_by_label("Code de l’échantillon").fill("ZZZZ-ZZZZ-ZZ")
+    page.get_by_role("button", name="Consulter").click()
+    expect(page.get_by_text("Aucun résultat pour ce code.")).to_be_visible()
+    check(page, "drugcheck-result-fr")

@@ -19,6 +19,7 @@ from harbour.accounts.services import api_key_authenticate
 from harbour.core import api_errors
 from harbour.core.api import router as core_router
 from harbour.directory.api import router as directory_router
+from harbour.drugcheck.api import router as drugcheck_router
 
 
 class StaffSession(SessionAuth):
@@ -65,3 +66,4 @@ api_errors.install(api)
 api.add_router("", core_router)
 api.add_router("", accounts_router)
 api.add_router("", directory_router)
+api.add_router("", drugcheck_router)

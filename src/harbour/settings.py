@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "harbour.core",
     "harbour.accounts",
     "harbour.directory",
+    "harbour.drugcheck",
 ]
 
 MIDDLEWARE = [

@@ -49,6 +49,7 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "org": org,
             "role_label": Role(role).label if role else "",
             "is_admin": role_at_least(role, Role.ORG_ADMIN),
+            "can_record": role_at_least(role, Role.PEER_WORKER),
             "members": selectors.members_of(request.user, organization=org),
         },
     )

@@ -24,6 +24,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Directory: {count} services (Kingston listings and fictional demo services)."
         )
+        from harbour.demo.drugcheck import load as load_drugcheck
+
+        samples = load_drugcheck()
+        self.stdout.write(f"Drug checking: {samples} new fictional samples at two demo sites.")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (all fictional):"))
         width = max(len(email) for email, _, _ in logins)
         for email, role, org in logins:

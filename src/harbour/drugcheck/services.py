@@ -1,0 +1,328 @@
+"""Every write to drug checking: the substance vocabulary, samples with their tests and
+components, lab confirmations. Keyword-only, atomic, audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from importlib import resources
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from harbour.core import audit
+from harbour.core.models import AuditAction
+from harbour.core.permissions import require_role
+from harbour.core.roles import Role
+from harbour.drugcheck.models import (
+    Component,
+    ExpectedClass,
+    Match,
+    Method,
+    Sample,
+    SampleTest,
+    Substance,
+    SubstanceClass,
+)
+
+# Crockford's base32: no I, L, O, U, so a code read aloud or copied by hand survives
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 10  # 50 random bits
+_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+# UNC dictionary flag -> class, first match wins (the overlay file corrects the rest)
+UNC_FLAGS = [
+    ("nitazenes", SubstanceClass.NITAZENE),
+    ("designer_benzos", SubstanceClass.DESIGNER_BENZODIAZEPINE),
+    ("benzos", SubstanceClass.BENZODIAZEPINE),
+    ("substituted_cathinones", SubstanceClass.STIMULANT),
+    ("synthetic_cannabinoids", SubstanceClass.SYNTHETIC_CANNABINOID),
+    ("cannabinoids", SubstanceClass.CANNABINOID),
+    ("opiates_opioids", SubstanceClass.OPIOID),
+    ("fentanyl_impurities", SubstanceClass.IMPURITY),
+    ("p-fluorofentanyl_impurities", SubstanceClass.IMPURITY),
+    ("heroin_impurities", SubstanceClass.IMPURITY),
+    ("meth_impurities", SubstanceClass.IMPURITY),
+    ("mdma_impurities", SubstanceClass.IMPURITY),
+    ("cocaine_impurities", SubstanceClass.IMPURITY),
+    ("common_cuts", SubstanceClass.CUT),
+]
+ROLE_CLASSES = {
+    "cut": SubstanceClass.CUT,
+    "precursor": SubstanceClass.IMPURITY,
+    "metabolite": SubstanceClass.IMPURITY,
+    "synthesis by-product": SubstanceClass.IMPURITY,
+}
+# words people use for what they bought -> the kind of drug expected
+EXPECTED_WORDS = {
+    ExpectedClass.OPIOID: (
+        "down", "fentanyl", "fent", "heroin", "opioid", "dope", "oxy", "morphine", "dilaudid",
+        "hydromorphone", "carfentanil", "methadone", "side", "jib down",
+    ),
+    ExpectedClass.STIMULANT: (
+        "meth", "crystal", "speed", "cocaine", "coke", "crack", "amphetamine", "mdma", "molly",
+        "ecstasy", "stimulant", "up",
+    ),
+    ExpectedClass.BENZODIAZEPINE: ("benzo", "xanax", "alprazolam", "etizolam", "valium"),
+}  # fmt: skip
+
+
+def normalize_code(raw: str) -> str:
+    """What a person typed, as stored: upper case, no spaces or dashes, O read as 0, I/L as 1."""
+    cleaned = "".join(ch for ch in raw.upper() if ch.isalnum())
+    return cleaned.translate(_CONFUSABLE)[:16]
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def expected_class_of(text: str) -> str:
+    words = f" {' '.join(text.lower().replace(';', ' ').replace(',', ' ').split())} "
+    for kind, names in EXPECTED_WORDS.items():
+        if any(f" {name} " in words for name in names):
+            return str(kind)
+    return ExpectedClass.OTHER if text.strip() else ExpectedClass.UNKNOWN
+
+
+# --- vocabulary -----------------------------------------------------------------------------
+
+
+def _data(name: str) -> str:
+    return resources.files("harbour.drugcheck").joinpath("data", name).read_text("utf-8")
+
+
+@transaction.atomic
+def substances_load(*, model: Any = None) -> int:
+    """Load (or refresh) the vocabulary: UNC's dictionary, then Harbour's overlay. Returns the
+    number of substances. Names already in the database keep their id. ``model`` lets a data
+    migration pass its historical model."""
+    model = model or Substance
+    entries: dict[str, dict[str, Any]] = {}
+    for row in csv.DictReader(io.StringIO(_data("unc_chemdictionary.csv"), newline="")):
+        name = (row.get("substance") or "").strip()
+        code = slugify(name)[:120]
+        if not code:
+            continue
+        kind = next(
+            (cls for flag, cls in UNC_FLAGS if (row.get(flag) or "").strip() == "1"),
+            ROLE_CLASSES.get((row.get("commonrole") or "").strip(), SubstanceClass.UNKNOWN),
+        )
+        entries.setdefault(
+            code,
+            {"name": name, "name_fr": name, "class": kind, "role": row.get("commonrole", "")},
+        )
+    overlay = json.loads(_data("harbour_substances.json"))
+    for code, extra in overlay.items():
+        if code.startswith("_"):
+            continue
+        entry = entries.setdefault(code, {"name": extra.get("name", code), "role": ""})
+        entry["name_fr"] = extra.get("name_fr", entry.get("name_fr", entry["name"]))
+        entry["class"] = extra.get("class", entry.get("class", SubstanceClass.UNKNOWN))
+        entry["aliases"] = extra.get("aliases", [])
+    for code, entry in entries.items():
+        model.objects.update_or_create(
+            code=code,
+            defaults={
+                "name_en": entry["name"],
+                "name_fr": entry.get("name_fr") or entry["name"],
+                "substance_class": entry["class"],
+                "role": (entry.get("role") or "").strip(),
+                "aliases": "\n".join(a.lower() for a in entry.get("aliases", [])),
+            },
+        )
+    return len(entries)
+
+
+class Vocabulary:
+    """Names (any case, aliases, either language) -> substance; built once per import."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, Substance] = {}
+        substances = {s.pk: s for s in Substance.objects.all()}
+        for pk, code, name_en, name_fr, aliases in Substance.objects.values_list(
+            "pk", "code", "name_en", "name_fr", "aliases"
+        ):
+            for name in (code, name_en, name_fr, *aliases.splitlines()):
+                if name:
+                    self.by_name.setdefault(self._key(name), substances[pk])
+
+    @staticmethod
+    def _key(name: str) -> str:
+        return " ".join(name.lower().replace("-", " ").split())
+
+    def find(self, name: str) -> Substance | None:
+        key = self._key(name)
+        return self.by_name.get(key) or self.by_name.get(self._key(slugify(name)))
+
+    def find_or_add(self, name: str) -> tuple[Substance, bool]:
+        """The substance named so, or a new "not classified" one (True when added)."""
+        found = self.find(name)
+        if found is not None:
+            return found, False
+        code = slugify(name)[:120] or f"substance-{len(self.by_name)}"
+        substance, created = Substance.objects.get_or_create(
+            code=code, defaults={"name_en": name.strip(), "name_fr": name.strip()}
+        )
+        self.by_name[self._key(name)] = substance
+        return substance, created
+
+
+# --- samples --------------------------------------------------------------------------------
+
+
+@dataclass
+class ComponentIn:
+    name: str = ""  # as the test reported it
+    substance: Substance | None = None
+    role: str = "unknown"
+    percent: Decimal | None = None
+    match: str = Match.MATCH
+    method: str = Method.FTIR
+
+
+@dataclass
+class SampleIn:
+    collected_on: date
+    site: str
+    city: str = ""
+    fsa: str = ""
+    health_region: str = ""
+    expected: str = ""
+    expected_class: str = ""
+    form: str = "powder"
+    colour: str = ""
+    already_used: bool | None = None
+    overdose: bool | None = None
+    notes: str = ""
+    strips: dict[str, str] = field(default_factory=dict)  # method -> positive/negative/invalid
+    components: list[ComponentIn] = field(default_factory=list)
+    source: str = "entered"
+    external_id: str = ""
+    where: str = ""  # file and line, for import errors
+
+
+def _create_sample(
+    *, organization: Any, data: SampleIn, actor: Any, vocabulary: Vocabulary
+) -> Sample:
+    expected_substance = vocabulary.find(data.expected) if data.expected else None
+    sample = Sample(
+        organization=organization,
+        code=new_code(),
+        collected_on=data.collected_on,
+        site=data.site.strip(),
+        city=data.city.strip(),
+        fsa=data.fsa.strip().upper()[:3],
+        health_region=data.health_region.strip(),
+        expected=data.expected.strip(),
+        expected_class=data.expected_class or expected_class_of(data.expected),
+        expected_substance=expected_substance,
+        form=data.form,
+        colour=data.colour.strip(),
+        already_used=data.already_used,
+        overdose=data.overdose,
+        notes=data.notes.strip(),
+        source=data.source,
+        external_id=data.external_id,
+        created_by=actor if getattr(actor, "is_user", False) else None,
+    )
+    sample.full_clean(exclude=["organization", "created_by", "expected_substance"])
+    for _attempt in range(5):  # a code collision is astronomically rare; try again if it happens
+        try:
+            with transaction.atomic():
+                sample.save()
+            break
+        except IntegrityError:
+            if (
+                Sample.objects.filter(
+                    organization=organization, source=data.source, external_id=data.external_id
+                )
+                .exclude(external_id="")
+                .exists()
+            ):
+                raise
+            sample.code = new_code()
+    tests: dict[str, SampleTest] = {}
+    for method, result in data.strips.items():
+        tests[method] = SampleTest.objects.create(sample=sample, method=method, result=result)
+    for item in data.components:
+        substance = item.substance
+        if substance is None and item.match == Match.MATCH and item.name:
+            substance, _added = vocabulary.find_or_add(item.name)
+        test = tests.get(item.method)
+        if test is None:
+            test = tests[item.method] = SampleTest.objects.create(sample=sample, method=item.method)
+        Component.objects.create(
+            sample=sample,
+            test=test,
+            substance=substance if item.match != Match.NO_LIBRARY_MATCH else None,
+            reported_name=item.name.strip(),
+            role=item.role,
+            percent=item.percent,
+            match=item.match,
+        )
+    return sample
+
+
+@transaction.atomic
+def sample_record(*, actor: Any, organization: Any, data: SampleIn) -> Sample:
+    """A site's staff record a sample and what their tests found."""
+    require_role(actor, organization.pk, Role.PEER_WORKER)
+    sample = _create_sample(
+        organization=organization, data=data, actor=actor, vocabulary=Vocabulary()
+    )
+    audit.record(
+        action=AuditAction.DRUGCHECK_SAMPLE_RECORD,
+        actor=actor,
+        organization=organization,
+        obj=sample,
+        metadata={"tests": sorted(t.method for t in sample.tests.all())},
+    )
+    return sample
+
+
+@transaction.atomic
+def lab_confirm(
+    *,
+    actor: Any,
+    sample: Sample,
+    method: str,
+    components: Iterable[ComponentIn],
+    completed_on: date,
+) -> SampleTest:
+    """A lab's confirmation (GC-MS or LC-MS) replaces that method's earlier result, if any."""
+    require_role(actor, sample.organization_id, Role.OUTREACH_WORKER)
+    if method not in {Method.GCMS, Method.LCMS}:
+        raise ValidationError({"method": "Lab confirmation is gcms or lcms."})
+    vocabulary = Vocabulary()
+    SampleTest.objects.filter(sample=sample, method=method).delete()
+    test = SampleTest.objects.create(sample=sample, method=method, completed_on=completed_on)
+    for item in components:
+        substance = item.substance
+        if substance is None and item.match == Match.MATCH:
+            substance, _added = vocabulary.find_or_add(item.name)
+        Component.objects.create(
+            sample=sample,
+            test=test,
+            substance=substance if item.match != Match.NO_LIBRARY_MATCH else None,
+            reported_name=item.name,
+            role=item.role,
+            percent=item.percent,
+            match=item.match,
+        )
+    audit.record(
+        action=AuditAction.DRUGCHECK_LAB_CONFIRM,
+        actor=actor,
+        organization_id=sample.organization_id,
+        obj=sample,
+        metadata={"method": method, "components": test.components.count()},
+    )
+    return test

@@ -1,0 +1,119 @@
+"""Public pages (result lookup, results board) and the site staff's sample entry."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from harbour.accounts.selectors import organization_for
+from harbour.core.ratelimit import ratelimit
+from harbour.core.roles import Role
+from harbour.drugcheck import charts, selectors, services
+from harbour.drugcheck.forms import STRIP_FIELDS, BoardForm, LookupForm, SampleEntryForm
+from harbour.drugcheck.models import Match, Method
+from harbour.drugcheck.models import Role as ComponentRole
+
+NO_MATCH = {"no library match": Match.NO_LIBRARY_MATCH, "uncertain match": Match.UNCERTAIN}
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit("drugcheck-lookup", limit=10, window=60, methods=("POST",))
+def lookup(request: HttpRequest) -> HttpResponse:
+    """The person looks up their result by code. POST, so the code stays out of addresses
+    and logs; the same answer for every wrong code; ten tries a minute."""
+    form = LookupForm(request.POST or None)
+    sample = None
+    not_found = False
+    if request.method == "POST" and form.is_valid():
+        sample = selectors.sample_by_code(form.cleaned_data["code"])
+        not_found = sample is None
+    return render(
+        request,
+        "drugcheck/lookup.html",
+        {"form": form, "sample": sample, "not_found": not_found},
+    )
+
+
+@require_safe
+def board(request: HttpRequest) -> HttpResponse:
+    form = BoardForm(request.GET or None, cities=selectors.cities())
+    filters = selectors.BoardFilters()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.BoardFilters(
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            city=data.get("city") or "",
+            expected_class=data.get("expected_class") or "",
+        )
+    result = selectors.board(filters)
+    return render(
+        request,
+        "drugcheck/board.html",
+        {"form": form, "board": result, "chart": charts.monthly_shares(result.months)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sample_new(request: HttpRequest, slug: str) -> HttpResponse:
+    org = organization_for(request.user, slug=slug, minimum=Role.PEER_WORKER)
+    form = SampleEntryForm(request.POST or None)
+    recorded = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        components: list[services.ComponentIn] = []
+        for name, percent in data["ftir"]:
+            match = NO_MATCH.get(name.lower(), Match.MATCH)
+            components.append(
+                services.ComponentIn(
+                    name="" if match != Match.MATCH else name,
+                    role=ComponentRole.PRIMARY if not components else ComponentRole.UNKNOWN,
+                    percent=Decimal(str(percent)) if percent is not None else None,
+                    match=match,
+                    method=Method.FTIR,
+                )
+            )
+        try:
+            recorded = services.sample_record(
+                actor=request.user,
+                organization=org,
+                data=services.SampleIn(
+                    collected_on=data["collected_on"],
+                    site=data["site"],
+                    city=data.get("city") or "",
+                    fsa=data.get("fsa") or "",
+                    expected=data.get("expected") or "",
+                    expected_class=data.get("expected_class") or "",
+                    form=data["form"],
+                    colour=data.get("colour") or "",
+                    already_used=form.yes_no("already_used"),
+                    overdose=form.yes_no("overdose"),
+                    notes=data.get("notes") or "",
+                    strips={
+                        str(method): data[name]
+                        for name, method in STRIP_FIELDS.items()
+                        if data.get(name)
+                    },
+                    components=components,
+                ),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Sample recorded."))
+            form = SampleEntryForm(initial={"site": data["site"], "city": data.get("city")})
+    samples = selectors.own_samples(request.user, organization=org)[:20]
+    return render(
+        request,
+        "drugcheck/staff/sample_new.html",
+        {"org": org, "form": form, "recorded": recorded, "samples": samples},
+    )
