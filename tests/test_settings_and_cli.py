@@ -48,12 +48,21 @@ def test_production_refuses_to_start_without_secret_key_or_hosts(tmp_path):
 
 
 def test_check_deploy_is_clean_in_production_mode(tmp_path):
+    from cryptography.fernet import Fernet
+
+    production = {
+        "HARBOUR_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "harbour.example.org",
+    }
+    without_keys = run(["check", "--deploy", "--fail-level", "WARNING"], tmp_path, **production)
+    assert without_keys.returncode == 1 and "harbour.W001" in without_keys.stderr
     result = run(
         ["check", "--deploy", "--fail-level", "WARNING"],
         tmp_path,
-        HARBOUR_ENV="production",
-        SECRET_KEY=secrets.token_urlsafe(64),
-        ALLOWED_HOSTS="harbour.example.org",
+        **production,
+        HARBOUR_FIELD_KEYS=Fernet.generate_key().decode(),
+        HARBOUR_BLIND_INDEX_KEY=secrets.token_urlsafe(32),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "csp",
     "harbour.core",
     "harbour.accounts",
+    "harbour.notify",
     "harbour.directory",
     "harbour.drugcheck",
 ]
@@ -265,6 +266,21 @@ EMAIL_BACKEND = env(
 )
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Harbour <no-reply@harbour.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Messages out and in (notify) ------------------------------------------------------------
+# Encryption at rest for contact details: Fernet keys, newest first (see notify/crypto.py).
+HARBOUR_FIELD_KEYS = env_list("HARBOUR_FIELD_KEYS")
+HARBOUR_BLIND_INDEX_KEY = env("HARBOUR_BLIND_INDEX_KEY")
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")
+TWILIO_FROM = env("TWILIO_FROM")  # a number (+1...) or a messaging service SID (MG...)
+TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", "https://api.twilio.com")
+TWILIO_STATUS_CALLBACK_URL = env("TWILIO_STATUS_CALLBACK_URL")
+NOTIFY_SMS_PER_SECOND = float(env("NOTIFY_SMS_PER_SECOND", "0") or 0)
+NOTIFY_EMAIL_PER_SECOND = float(env("NOTIFY_EMAIL_PER_SECOND", "0") or 0)
+VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY")
+VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY")
+VAPID_SUBJECT = env("VAPID_SUBJECT", "mailto:admin@harbour.invalid")
 HARBOUR_BASE_URL = env("HARBOUR_BASE_URL", "http://127.0.0.1:8000")
 
 # --- Security -------------------------------------------------------------------------------

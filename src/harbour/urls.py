@@ -16,6 +16,7 @@ urlpatterns = [
     path("org/", include("harbour.accounts.urls")),
     path("find/", include("harbour.directory.urls")),
     path("drugcheck/", include("harbour.drugcheck.urls")),
+    path("notify/", include("harbour.notify.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("api/hsds/", hsds_api.urls),

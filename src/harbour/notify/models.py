@@ -1,0 +1,72 @@
+"""The outbox: every message Harbour sends, with an idempotency key, its delivery state and the
+provider's id; and the opt-outs (STOP, bounces, invalid numbers, expired push subscriptions)
+that every send checks first. Recipients and bodies are encrypted at rest; recipients are found
+by blind index."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from harbour.core.models import BaseModel
+from harbour.notify.crypto import EncryptedTextField
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("Text message")
+    EMAIL = "email", _("Email")
+    PUSH = "push", _("Push notification")
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Not sent (opted out)")
+
+
+class Message(BaseModel):
+    # e.g. "alert:<id>:sub:<id>:sms": the same key twice is the same message, sent once
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    recipient = EncryptedTextField()
+    recipient_index = models.CharField(max_length=40, db_index=True)
+    subject = models.CharField(max_length=200, blank=True)
+    body = EncryptedTextField()
+    lang = models.CharField(max_length=5, default="en")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # while a worker sends, the message is leased to it; an expired lease means the worker died
+    lease_until = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=100, blank=True, db_index=True)
+    provider_status = models.CharField(max_length=40, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.status} {self.idempotency_key}"
+
+
+class OptOut(BaseModel):
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    recipient_index = models.CharField(max_length=40)
+    reason = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "recipient_index"], name="one_opt_out")
+        ]
+        verbose_name = _("opt-out")
+        verbose_name_plural = _("opt-outs")
+
+    def __str__(self) -> str:
+        return f"{self.channel} opt-out ({self.reason})"

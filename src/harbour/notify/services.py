@@ -1,0 +1,296 @@
+"""Sending and receiving: enqueue a message (idempotent, in the caller's transaction), deliver
+due messages with leases, retries and backoff, record provider callbacks, and route inbound
+text messages to the app that owns their keyword (STOP always wins)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from harbour.notify import addresses, crypto, senders
+from harbour.notify.models import Channel, Message, OptOut, Status
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=120)
+MAX_ATTEMPTS = 8
+STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "arret", "arrêt"}
+START_WORDS = {"start", "unstop", "yes", "debut", "début"}
+HELP_WORDS = {"help", "info", "aide"}
+
+
+def recipient_index(channel: str, recipient: str) -> str:
+    return crypto.blind_index(recipient, kind=channel)
+
+
+def is_opted_out(channel: str, recipient: str) -> bool:
+    return OptOut.objects.filter(
+        channel=channel, recipient_index=recipient_index(channel, recipient)
+    ).exists()
+
+
+def opt_out(*, channel: str, recipient: str, reason: str) -> None:
+    OptOut.objects.get_or_create(
+        channel=channel,
+        recipient_index=recipient_index(channel, recipient),
+        defaults={"reason": reason},
+    )
+
+
+def opt_in(*, channel: str, recipient: str) -> None:
+    OptOut.objects.filter(
+        channel=channel, recipient_index=recipient_index(channel, recipient)
+    ).delete()
+
+
+def enqueue(
+    *,
+    key: str,
+    channel: str,
+    to: str,
+    body: str,
+    subject: str = "",
+    lang: str = "en",
+) -> Message:
+    """Queue one message. The same ``key`` again returns the message already queued (so a
+    retried caller never sends twice). An opted-out recipient gets a cancelled message: the
+    outbox accounts for every message asked for. Delivery starts when the transaction commits."""
+    recipient = addresses.normalize(channel, to)
+    existing = Message.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    cancelled = is_opted_out(channel, recipient)
+    message = Message.objects.create(
+        idempotency_key=key,
+        channel=channel,
+        recipient=recipient,
+        recipient_index=recipient_index(channel, recipient),
+        subject=subject[:200],
+        body=body,
+        lang=lang,
+        status=Status.CANCELLED if cancelled else Status.QUEUED,
+        next_attempt_at=None if cancelled else timezone.now(),
+    )
+    if not cancelled:
+        transaction.on_commit(_kick)
+    return message
+
+
+def _kick() -> None:
+    from harbour.notify.tasks import deliver
+
+    try:
+        deliver.enqueue()
+    except Exception:  # the 30-second sweep delivers anyway
+        log.exception("could not enqueue a delivery run")
+
+
+def _claim(limit: int, now: datetime) -> list[Message]:
+    """Lease up to ``limit`` due messages to this worker, in one short transaction."""
+    due = Q(status=Status.QUEUED, next_attempt_at__lte=now) | Q(
+        status=Status.SENDING, lease_until__lt=now
+    )
+    with transaction.atomic():
+        rows = Message.objects.filter(due).order_by("next_attempt_at")
+        if connection.vendor == "postgresql":
+            rows = rows.select_for_update(skip_locked=True)
+        claimed = list(rows[:limit])
+        if claimed:
+            Message.objects.filter(pk__in=[m.pk for m in claimed]).update(
+                status=Status.SENDING, lease_until=now + LEASE
+            )
+    return claimed
+
+
+@dataclass
+class Limiter:
+    """At most ``per_second`` sends (0: no limit), spaced evenly, in this worker."""
+
+    per_second: float
+    next_at: float = 0.0
+
+    def wait(self) -> None:
+        if self.per_second <= 0:
+            return
+        now = time.monotonic()
+        if self.next_at > now:
+            time.sleep(self.next_at - now)
+        self.next_at = max(now, self.next_at) + 1 / self.per_second
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def deliver_due(*, limit: int = 200, status_callback: str = "") -> int:
+    """Send what is due; returns how many were handed to a provider. Safe to run in several
+    workers at once (leases; on PostgreSQL also SKIP LOCKED)."""
+    now = timezone.now()
+    batch = _claim(limit, now)
+    if not batch:
+        return 0
+    limiters = {
+        Channel.SMS: Limiter(float(getattr(settings, "NOTIFY_SMS_PER_SECOND", 0) or 0)),
+        Channel.EMAIL: Limiter(float(getattr(settings, "NOTIFY_EMAIL_PER_SECOND", 0) or 0)),
+        Channel.PUSH: Limiter(0),
+    }
+    mail = None
+    sent = 0
+    try:
+        for message in batch:
+            if is_opted_out(message.channel, message.recipient):
+                _finish(message, status=Status.CANCELLED)
+                continue
+            limiters[Channel(message.channel)].wait()
+            try:
+                if message.channel == Channel.SMS:
+                    provider_id = senders.send_sms(message, status_callback=status_callback)
+                elif message.channel == Channel.EMAIL:
+                    if mail is None:
+                        mail = get_connection()
+                        mail.open()
+                    provider_id = senders.send_email(message, connection=mail)
+                else:
+                    provider_id = senders.send_push(message)
+            except senders.SendError as exc:
+                _failed(message, exc)
+                continue
+            _finish(message, status=Status.SENT, provider_id=provider_id)
+            sent += 1
+    finally:
+        if mail is not None:
+            mail.close()
+    return sent
+
+
+def _finish(message: Message, *, status: str, provider_id: str = "") -> None:
+    now = timezone.now()
+    Message.objects.filter(pk=message.pk).update(
+        status=status,
+        provider_id=provider_id[:100],
+        attempts=message.attempts + 1,
+        lease_until=None,
+        sent_at=now if status == Status.SENT else None,
+        error="",
+    )
+
+
+def _failed(message: Message, error: senders.SendError) -> None:
+    attempts = message.attempts + 1
+    give_up = error.permanent or attempts >= MAX_ATTEMPTS
+    if error.opt_out:
+        opt_out(channel=message.channel, recipient=message.recipient, reason=error.opt_out)
+    Message.objects.filter(pk=message.pk).update(
+        status=Status.FAILED if give_up else Status.QUEUED,
+        attempts=attempts,
+        lease_until=None,
+        next_attempt_at=None if give_up else timezone.now() + _backoff(attempts),
+        error=str(error)[:300],
+    )
+
+
+# --- provider callbacks -----------------------------------------------------------------------
+
+TWILIO_FINAL = {
+    "delivered": Status.DELIVERED,
+    "undelivered": Status.FAILED,
+    "failed": Status.FAILED,
+}
+
+
+def sms_status(*, provider_id: str, status: str, error_code: str = "") -> bool:
+    """Twilio's delivery report. Returns False when no message has this id."""
+    message = Message.objects.filter(provider_id=provider_id, channel=Channel.SMS).first()
+    if message is None:
+        return False
+    changes: dict[str, Any] = {"provider_status": status[:40]}
+    if status in TWILIO_FINAL:
+        changes["status"] = TWILIO_FINAL[status]
+        if status == "delivered":
+            changes["delivered_at"] = timezone.now()
+        elif error_code:
+            changes["error"] = f"twilio {error_code}"
+            reason = senders.TWILIO_OPT_OUT.get(int(error_code) if error_code.isdigit() else 0)
+            if reason:
+                opt_out(channel=Channel.SMS, recipient=message.recipient, reason=reason)
+    Message.objects.filter(pk=message.pk).update(**changes)
+    return True
+
+
+# --- inbound text messages --------------------------------------------------------------------
+
+Handler = Callable[..., str]
+KEYWORDS: dict[str, Handler] = {}
+STOP_HOOKS: list[Callable[[str], None]] = []
+
+
+def register_keyword(word: str, handler: Handler) -> None:
+    """``handler(sender=..., text=..., message_id=...)`` returns the reply ("" for none)."""
+    KEYWORDS[word.lower()] = handler
+
+
+def on_stop(hook: Callable[[str], None]) -> None:
+    """Apps that keep their own subscriptions by phone number end them on STOP."""
+    STOP_HOOKS.append(hook)
+
+
+def help_text(lang: str = "en") -> str:
+    if lang == "fr":
+        return (
+            "Harbour : alertes sur les drogues et aide. Répondez STOP pour ne plus rien recevoir, "
+            "START pour reprendre. Urgence : 9-1-1."
+        )
+    return (
+        "Harbour: drug alerts and help. Reply STOP to receive nothing more, START to resume. "
+        "Emergency: 9-1-1."
+    )
+
+
+@transaction.atomic
+def inbound_sms(*, sender: str, text: str, message_id: str) -> str:
+    """Route one inbound text. STOP (and its synonyms) always wins and ends every message to
+    that number; START resumes; HELP answers; other first words go to the app that registered
+    them. The reply is queued through the outbox (Twilio retries webhooks: the reply's key is
+    the inbound message's id, so it is sent once)."""
+    number = addresses.normalize_phone(sender)
+    words = text.strip().split(None, 1)
+    first = words[0].lower().strip(".!") if words else ""
+    rest = words[1] if len(words) > 1 else ""
+    lang = "fr" if first in {"arret", "arrêt", "aide", "debut", "début"} else "en"
+    if first in STOP_WORDS:
+        opt_out(channel=Channel.SMS, recipient=number, reason="stop")
+        Message.objects.filter(
+            channel=Channel.SMS,
+            recipient_index=recipient_index(Channel.SMS, number),
+            status__in=[Status.QUEUED, Status.SENDING],
+        ).update(status=Status.CANCELLED, lease_until=None)
+        for hook in STOP_HOOKS:
+            hook(number)
+        # the carrier sends its own STOP confirmation; Harbour sends nothing more
+        return ""
+    if first in START_WORDS:
+        opt_in(channel=Channel.SMS, recipient=number)
+        reply = (
+            "Harbour : les messages reprennent. Répondez STOP pour arrêter."
+            if lang == "fr"
+            else "Harbour: messages resume. Reply STOP to stop."
+        )
+    elif first in HELP_WORDS or not first:
+        reply = help_text(lang)
+    elif first in KEYWORDS:
+        reply = KEYWORDS[first](sender=number, text=rest, message_id=message_id)
+    else:
+        reply = help_text()
+    if reply and not is_opted_out(Channel.SMS, number):
+        enqueue(key=f"inbound:{message_id}:reply", channel=Channel.SMS, to=number, body=reply)
+    return reply
