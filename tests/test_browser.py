@@ -481,3 +481,53 @@ def test_results_board_and_lookup_by_code(page: Page, drugcheck: None) -> None:
     page.get_by_role("button", name="Consulter").click()
     expect(page.get_by_text("Aucun résultat pour ce code.")).to_be_visible()
     check(page, "drugcheck-result-fr")
+
+
+# --- Drug alerts --------------------------------------------------------------------------------
+
+
+def test_alert_pages_and_email_subscription(page: Page, drugcheck: None) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from harbour.alerts import services
+    from harbour.alerts.models import AlertPolicy, Subscription
+
+    org = Organization.objects.get(slug="demo-lighthouse")
+    AlertPolicy.objects.create(organization=org, second_approval=False)
+    admin = User.objects.get(email="admin@lighthouse.demo.harbour.test")
+    alert = services.alert_draft(
+        actor=admin,
+        organization=org,
+        title_en="Medetomidine in down",
+        title_fr="Médétomidine dans le down",
+        body_en="Long sedation and slow heart rate. Stay with people after they use.",
+        body_fr="Sédation longue et cœur lent. Restez avec les gens après la consommation.",
+        areas=["K7L", "K7K"],
+        area_description_en="Downtown Kingston",
+        area_description_fr="Centre-ville de Kingston",
+        valid_until=timezone.now() + timedelta(days=5),
+    )
+    services.alert_submit(alert=alert, actor=admin)
+    page.goto("/")
+    page.get_by_role("link", name="Alerts").click()
+    expect(page.locator("h1")).to_have_text("Drug alerts")
+    check(page, "alerts-list")
+    page.get_by_role("link", name="Medetomidine in down").click()
+    expect(page.locator("h1")).to_have_text("Medetomidine in down")
+    check(page, "alert-detail")
+    page.get_by_role("button", name="Français").click()
+    expect(page.locator("h1")).to_have_text("Médétomidine dans le down")
+    check(page, "alert-detail-fr")
+    page.get_by_role("button", name="English").click()
+    page.goto("/alerts/subscribe/")
+    page.get_by_label("Email").fill("sam@example.org")
+    page.get_by_label("Postal areas").fill("K7L, Kingston")
+    page.get_by_role("button", name="Subscribe").click()
+    expect(page.get_by_text("is not a postal area")).to_be_visible()
+    check(page, "alerts-subscribe-error")
+    page.get_by_label("Postal areas").fill("K7L")
+    page.get_by_role("button", name="Subscribe").click()
+    expect(page.locator("h1")).to_have_text("Check your email")
+    assert Subscription.objects.filter(confirmed=False).count() == 1

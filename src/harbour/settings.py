@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "harbour.notify",
     "harbour.directory",
     "harbour.drugcheck",
+    "harbour.alerts",
 ]
 
 MIDDLEWARE = [

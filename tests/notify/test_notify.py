@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 from harbour.notify import addresses, crypto, services
 from harbour.notify.models import Message, OptOut, Status
 
-from .conftest import ACCOUNT, FROM, TOKEN
+from ..conftest import ACCOUNT, FROM, TOKEN
 
 pytestmark = pytest.mark.django_db
 

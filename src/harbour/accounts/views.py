@@ -50,6 +50,7 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "role_label": Role(role).label if role else "",
             "is_admin": role_at_least(role, Role.ORG_ADMIN),
             "can_record": role_at_least(role, Role.PEER_WORKER),
+            "can_alert": role_at_least(role, Role.OUTREACH_WORKER),
             "members": selectors.members_of(request.user, organization=org),
         },
     )

@@ -44,6 +44,10 @@ class AuditAction(models.TextChoices):
     DRUGCHECK_SAMPLE_RECORD = "drugcheck-sample-record", _("Drug-checking sample recorded")
     DRUGCHECK_LAB_CONFIRM = "drugcheck-lab-confirm", _("Lab confirmation recorded")
     DRUGCHECK_IMPORT = "drugcheck-import", _("Drug-checking results imported")
+    ALERT_DRAFT = "alert-draft", _("Alert drafted")
+    ALERT_SUBMIT = "alert-submit", _("Alert sent for approval")
+    ALERT_PUBLISH = "alert-publish", _("Alert published")
+    ALERT_WITHDRAW = "alert-withdraw", _("Alert withdrawn")
 
 
 class AuditEvent(models.Model):

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -272,6 +272,15 @@ def _create_sample(
     return sample
 
 
+SAMPLE_HOOKS: list[Callable[[Sample], Any]] = []
+
+
+def on_sample_recorded(hook: Callable[[Sample], Any]) -> None:
+    """Other apps react to a new result (alerts drafts one for a dangerous sample). Runs in
+    the same transaction; not for imported history."""
+    SAMPLE_HOOKS.append(hook)
+
+
 @transaction.atomic
 def sample_record(*, actor: Any, organization: Any, data: SampleIn) -> Sample:
     """A site's staff record a sample and what their tests found."""
@@ -286,6 +295,8 @@ def sample_record(*, actor: Any, organization: Any, data: SampleIn) -> Sample:
         obj=sample,
         metadata={"tests": sorted(t.method for t in sample.tests.all())},
     )
+    for hook in SAMPLE_HOOKS:
+        hook(sample)
     return sample
 
 
@@ -325,4 +336,6 @@ def lab_confirm(
         obj=sample,
         metadata={"method": method, "components": test.components.count()},
     )
+    for hook in SAMPLE_HOOKS:
+        hook(sample)
     return test

@@ -86,6 +86,68 @@ def enqueue(
     return message
 
 
+@dataclass
+class Outgoing:
+    key: str
+    channel: str
+    to: str
+    body: str
+    subject: str = ""
+    lang: str = "en"
+
+
+def enqueue_many(items: list[Outgoing], *, batch_size: int = 1000) -> int:
+    """``enqueue`` for a fan-out: one INSERT per batch; keys already queued are skipped (so
+    publishing twice queues once). Returns how many messages were queued to be sent."""
+    if not items:
+        return 0
+    now = timezone.now()
+    opted: dict[str, set[str]] = {}
+    queued = 0
+    for start in range(0, len(items), batch_size):
+        chunk = items[start : start + batch_size]
+        existing = set(
+            Message.objects.filter(idempotency_key__in=[i.key for i in chunk]).values_list(
+                "idempotency_key", flat=True
+            )
+        )
+        rows = []
+        for item in chunk:
+            if item.key in existing:
+                continue
+            recipient = addresses.normalize(item.channel, item.to)
+            index = recipient_index(item.channel, recipient)
+            rows.append((item, recipient, index))
+        for channel in {item.channel for item, _r, _i in rows}:
+            indexes = [i for item, _r, i in rows if item.channel == channel]
+            opted.setdefault(channel, set()).update(
+                OptOut.objects.filter(channel=channel, recipient_index__in=indexes).values_list(
+                    "recipient_index", flat=True
+                )
+            )
+        messages = []
+        for item, recipient, index in rows:
+            cancelled = index in opted.get(item.channel, set())
+            queued += not cancelled
+            messages.append(
+                Message(
+                    idempotency_key=item.key,
+                    channel=item.channel,
+                    recipient=recipient,
+                    recipient_index=index,
+                    subject=item.subject[:200],
+                    body=item.body,
+                    lang=item.lang,
+                    status=Status.CANCELLED if cancelled else Status.QUEUED,
+                    next_attempt_at=None if cancelled else now,
+                )
+            )
+        Message.objects.bulk_create(messages, ignore_conflicts=True)
+    if queued:
+        transaction.on_commit(_kick)
+    return queued
+
+
 def _kick() -> None:
     from harbour.notify.tasks import deliver
 
@@ -231,7 +293,7 @@ def sms_status(*, provider_id: str, status: str, error_code: str = "") -> bool:
 
 Handler = Callable[..., str]
 KEYWORDS: dict[str, Handler] = {}
-STOP_HOOKS: list[Callable[[str], None]] = []
+STOP_HOOKS: list[Callable[[str], object]] = []
 
 
 def register_keyword(word: str, handler: Handler) -> None:
@@ -239,7 +301,7 @@ def register_keyword(word: str, handler: Handler) -> None:
     KEYWORDS[word.lower()] = handler
 
 
-def on_stop(hook: Callable[[str], None]) -> None:
+def on_stop(hook: Callable[[str], object]) -> None:
     """Apps that keep their own subscriptions by phone number end them on STOP."""
     STOP_HOOKS.append(hook)
 

@@ -1,0 +1,111 @@
+"""Drug alerts with two-person review, subscriptions by area (no account), and what each alert
+was sent to. Subscribers' phone numbers and emails are encrypted, found by blind index."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from harbour.core.models import BaseModel
+from harbour.notify.crypto import EncryptedTextField
+
+
+class Severity(models.TextChoices):
+    # CAP 1.2 severities
+    EXTREME = "Extreme", _("Extreme: deaths or many overdoses")
+    SEVERE = "Severe", _("Severe: overdoses or a dangerous new substance")
+    MODERATE = "Moderate", _("Moderate: be careful")
+    MINOR = "Minor", _("Minor: for information")
+
+
+class AlertStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PENDING = "pending", _("Waiting for a second person")
+    PUBLISHED = "published", _("Published")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Alert(BaseModel):
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="alerts"
+    )
+    # the CAP identifier, stable across updates
+    identifier = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=140)
+    body = models.TextField(_("what people should know"))
+    appearance = models.TextField(_("what it looks like, packaging"), blank=True)
+    severity = models.CharField(
+        _("severity"), max_length=10, choices=Severity.choices, default=Severity.SEVERE
+    )
+    substances = models.ManyToManyField(
+        "drugcheck.Substance", blank=True, related_name="+", verbose_name=_("substances")
+    )
+    # space-padded postal areas (" K7L K7K "); empty means everywhere the organization serves
+    areas = models.CharField(_("postal areas"), max_length=400)
+    area_description = models.CharField(_("area, in words"), max_length=200)
+    valid_until = models.DateTimeField(_("valid until"))
+    status = models.CharField(max_length=10, choices=AlertStatus.choices, default=AlertStatus.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    source_sample = models.ForeignKey(
+        "drugcheck.Sample", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-published_at", "-created_at"]
+        indexes = [models.Index(fields=["status", "valid_until"])]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+
+    def __str__(self) -> str:
+        return str(self.title)
+
+    @property
+    def area_list(self) -> list[str]:
+        return self.areas.split()
+
+
+def tr(alert: Alert, field: str, lang: str) -> str:
+    """A translated field in ``lang``, or the English text when there is no translation."""
+    return str(getattr(alert, f"{field}_{lang}", None) or getattr(alert, f"{field}_en", "") or "")
+
+
+class AlertPolicy(models.Model):
+    """Per organization: whether a second staff member must approve before an alert goes out
+    (the default, when there is no row)."""
+
+    organization = models.OneToOneField(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="alert_policy"
+    )
+    second_approval = models.BooleanField(_("a second person approves each alert"), default=True)
+
+    def __str__(self) -> str:
+        return f"alert policy of {self.organization_id}"
+
+
+class Subscription(BaseModel):
+    channel = models.CharField(max_length=10)  # notify Channel: sms, email, push
+    recipient = EncryptedTextField()
+    recipient_index = models.CharField(max_length=40)
+    areas = models.CharField(max_length=400)  # space-padded postal areas, or " * " for all
+    lang = models.CharField(max_length=5, default="en")
+    confirmed = models.BooleanField(default=False)  # email: after the confirmation link
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "recipient_index"], name="one_subscription_per_address"
+            )
+        ]
+        indexes = [models.Index(fields=["confirmed", "channel"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel} subscription"

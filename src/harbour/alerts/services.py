@@ -1,0 +1,407 @@
+"""Every write to alerts: draft, submit, approve (a second person), publish with fan-out to the
+subscribers of the alert's areas, withdraw, expire; subscriptions by text message (JOIN), by
+email (double opt-in, one-click signed unsubscribe); drafts from dangerous samples."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from harbour.alerts.models import Alert, AlertPolicy, AlertStatus, Severity, Subscription, tr
+from harbour.core import audit
+from harbour.core.models import AuditAction
+from harbour.core.permissions import require_role
+from harbour.core.roles import Role
+from harbour.core.views import absolute_url
+from harbour.notify import addresses
+from harbour.notify import services as notify
+from harbour.notify.crypto import blind_index
+
+FSA = re.compile(r"^[A-Z][0-9][A-Z]$")
+EVERYWHERE = " * "
+CONFIRM_SALT = "alerts-confirm"
+UNSUBSCRIBE_SALT = "alerts-unsubscribe"
+
+
+def parse_areas(raw: str | list[str]) -> list[str]:
+    """Postal areas (FSA, e.g. K7L) from text or a list; ValidationError on anything else."""
+    items = raw if isinstance(raw, list) else re.split(r"[\s,;]+", raw)
+    areas = []
+    for item in items:
+        code = item.strip().upper()[:3] if item.strip() else ""
+        if not code:
+            continue
+        if not FSA.match(code):
+            raise ValidationError(
+                _("“%(value)s” is not a postal area: use the first three characters, like K7L."),
+                params={"value": item.strip()},
+            )
+        areas.append(code)
+    return list(dict.fromkeys(areas))
+
+
+def _padded(areas: list[str]) -> str:
+    return f" {' '.join(areas)} " if areas else EVERYWHERE
+
+
+def second_approval(organization: Any) -> bool:
+    policy = AlertPolicy.objects.filter(organization=organization).first()
+    return True if policy is None else policy.second_approval
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def alert_draft(
+    *,
+    actor: Any,
+    organization: Any,
+    title_en: str,
+    body_en: str,
+    areas: list[str],
+    area_description_en: str,
+    valid_until: datetime,
+    title_fr: str = "",
+    body_fr: str = "",
+    appearance_en: str = "",
+    appearance_fr: str = "",
+    area_description_fr: str = "",
+    severity: str = Severity.SEVERE,
+    substances: list[Any] | None = None,
+    source_sample: Any = None,
+) -> Alert:
+    """Outreach workers and above draft; nothing goes out until it is published."""
+    if actor is not None:
+        require_role(actor, organization.pk, Role.OUTREACH_WORKER)
+    alert = Alert(
+        organization=organization,
+        title_en=title_en.strip(),
+        title_fr=title_fr.strip() or None,
+        body_en=body_en.strip(),
+        body_fr=body_fr.strip() or None,
+        appearance_en=appearance_en.strip(),
+        appearance_fr=appearance_fr.strip() or None,
+        severity=severity,
+        areas=_padded(parse_areas(areas)),
+        area_description_en=area_description_en.strip(),
+        area_description_fr=area_description_fr.strip() or None,
+        valid_until=valid_until,
+        created_by=actor if getattr(actor, "is_user", False) else None,
+        source_sample=source_sample,
+    )
+    alert.full_clean(exclude=["organization", "created_by", "approved_by", "source_sample"])
+    if valid_until <= timezone.now():
+        raise ValidationError({"valid_until": _("An alert must be valid for some time to come.")})
+    alert.save()
+    if substances:
+        alert.substances.set(substances)
+    audit.record(
+        action=AuditAction.ALERT_DRAFT,
+        actor=actor,
+        organization=organization,
+        obj=alert,
+        label="" if actor is not None else "drug checking",
+        metadata={"from_sample": bool(source_sample)},
+    )
+    return alert
+
+
+@transaction.atomic
+def alert_submit(*, alert: Alert, actor: Any) -> Alert:
+    """Send for approval, or publish at once where the organization needs no second person."""
+    require_role(actor, alert.organization_id, Role.OUTREACH_WORKER)
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.status != AlertStatus.DRAFT:
+        raise ValidationError(_("Only a draft can be submitted."))
+    if second_approval(alert.organization):
+        alert.status = AlertStatus.PENDING
+        alert.save(update_fields=["status", "updated_at"])
+        audit.record(
+            action=AuditAction.ALERT_SUBMIT, actor=actor, organization_id=alert.organization_id,
+            obj=alert,
+        )  # fmt: skip
+        return alert
+    require_role(actor, alert.organization_id, Role.COORDINATOR)
+    return _publish(alert, actor)
+
+
+@transaction.atomic
+def alert_approve(*, alert: Alert, actor: Any) -> Alert:
+    """A coordinator who did not write it approves; the alert is published and sent."""
+    require_role(actor, alert.organization_id, Role.COORDINATOR)
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.status != AlertStatus.PENDING:
+        raise ValidationError(_("Only an alert waiting for approval can be approved."))
+    if alert.created_by_id is not None and alert.created_by_id == getattr(actor, "pk", None):
+        raise PermissionDenied(_("A second person must approve an alert you wrote."))
+    return _publish(alert, actor)
+
+
+def _publish(alert: Alert, actor: Any) -> Alert:
+    if alert.valid_until <= timezone.now():
+        raise ValidationError({"valid_until": _("This alert has already expired.")})
+    alert.status = AlertStatus.PUBLISHED
+    alert.approved_by = actor if getattr(actor, "is_user", False) else None
+    alert.published_at = timezone.now()
+    alert.save(update_fields=["status", "approved_by", "published_at", "updated_at"])
+    sent = fan_out(alert)
+    audit.record(
+        action=AuditAction.ALERT_PUBLISH,
+        actor=actor,
+        organization_id=alert.organization_id,
+        obj=alert,
+        metadata={"messages": sent},
+    )
+    return alert
+
+
+@transaction.atomic
+def alert_withdraw(*, alert: Alert, actor: Any) -> Alert:
+    require_role(actor, alert.organization_id, Role.COORDINATOR)
+    Alert.objects.filter(pk=alert.pk).update(status=AlertStatus.WITHDRAWN)
+    alert.status = AlertStatus.WITHDRAWN
+    audit.record(
+        action=AuditAction.ALERT_WITHDRAW, actor=actor, organization_id=alert.organization_id,
+        obj=alert,
+    )  # fmt: skip
+    return alert
+
+
+def subscribers_of(alert: Alert) -> Any:
+    match = Q(areas=EVERYWHERE)
+    if alert.areas.strip() != "*":
+        for area in alert.area_list:
+            match |= Q(areas__contains=f" {area} ")
+    else:
+        match = Q()
+    return Subscription.objects.filter(match, confirmed=True)
+
+
+def _texts(alert: Alert, lang: str, subscription: Subscription) -> tuple[str, str, str]:
+    with translation.override(lang):
+        title = tr(alert, "title", lang)
+        body = tr(alert, "body", lang)
+        link = absolute_url("alerts:detail", alert_id=alert.pk)
+        if subscription.channel == "sms":
+            text = _("Harbour drug alert: %(title)s. %(body)s") % {"title": title, "body": body}
+            text = f"{text[:480]} {link} " + _("Reply STOP to stop.")
+            return title, text, ""
+        unsubscribe = absolute_url(
+            "alerts:unsubscribe", token=signing.dumps(str(subscription.pk), salt=UNSUBSCRIBE_SALT)
+        )
+        email = f"{body}\n\n{link}\n\n" + _("Stop these alerts: %(link)s") % {"link": unsubscribe}
+        return title, email, unsubscribe
+
+
+def fan_out(alert: Alert) -> int:
+    """One message per confirmed subscriber of the alert's areas, in their language, queued in
+    this transaction with keys ``alert:<id>:sub:<id>:<channel>`` (publishing twice sends once)."""
+    items = []
+    for subscription in subscribers_of(alert).iterator(chunk_size=2000):
+        lang = subscription.lang if subscription.lang in ("en", "fr") else "en"
+        title, text, _link = _texts(alert, lang, subscription)
+        items.append(
+            notify.Outgoing(
+                key=f"alert:{alert.pk}:sub:{subscription.pk}:{subscription.channel}",
+                channel=subscription.channel,
+                to=subscription.recipient,
+                subject=f"Harbour: {title}" if subscription.channel == "email" else title,
+                body=text,
+                lang=lang,
+            )
+        )
+    return notify.enqueue_many(items)
+
+
+# --- subscriptions ----------------------------------------------------------------------------
+
+
+def _index(channel: str, recipient: str) -> str:
+    return blind_index(recipient, kind=f"alerts-{channel}")
+
+
+@transaction.atomic
+def subscribe_sms(*, phone: str, areas: list[str], lang: str = "en") -> Subscription:
+    """Texting JOIN is the consent: confirmed at once. Joining again adds areas."""
+    number = addresses.normalize_phone(phone)
+    notify.opt_in(channel="sms", recipient=number)
+    found = Subscription.objects.filter(channel="sms", recipient_index=_index("sms", number))
+    subscription = found.select_for_update().first()
+    if subscription is None:
+        return Subscription.objects.create(
+            channel="sms",
+            recipient=number,
+            recipient_index=_index("sms", number),
+            areas=_padded(areas),
+            lang=lang,
+            confirmed=True,
+        )
+    current = [] if subscription.areas == EVERYWHERE else subscription.areas.split()
+    subscription.areas = _padded(list(dict.fromkeys(current + areas)) if areas else [])
+    subscription.lang = lang
+    subscription.save(update_fields=["areas", "lang", "updated_at"])
+    return subscription
+
+
+def unsubscribe_phone(phone: str) -> int:
+    """STOP: every subscription of that number ends (notify calls this)."""
+    number = addresses.normalize_phone(phone)
+    deleted, _rows = Subscription.objects.filter(
+        channel="sms", recipient_index=_index("sms", number)
+    ).delete()
+    return deleted
+
+
+@transaction.atomic
+def subscribe_email(*, email: str, areas: list[str], lang: str = "en") -> Subscription:
+    """Double opt-in: the subscription waits until the link in the email is followed. Asking
+    again for the same address sends the link again (nothing says whether it was known)."""
+    address = addresses.normalize_email(email)
+    subscription = Subscription.objects.filter(
+        channel="email", recipient_index=_index("email", address)
+    ).first()
+    if subscription is None:
+        subscription = Subscription.objects.create(
+            channel="email",
+            recipient=address,
+            recipient_index=_index("email", address),
+            areas=_padded(areas),
+            lang=lang,
+        )
+    elif not subscription.confirmed:
+        subscription.areas = _padded(areas)
+        subscription.lang = lang
+        subscription.save(update_fields=["areas", "lang", "updated_at"])
+    token = signing.dumps(str(subscription.pk), salt=CONFIRM_SALT)
+    with translation.override(lang):
+        notify.enqueue(
+            key=f"alerts:confirm:{subscription.pk}:{timezone.now():%Y%m%d%H}",
+            channel="email",
+            to=address,
+            subject=_("Harbour: confirm your drug alerts"),
+            body=_(
+                "Someone (we hope you) asked for Harbour drug alerts at this address for: "
+                "%(areas)s.\n\nConfirm: %(link)s\n\nIf it was not you, ignore this email."
+            )
+            % {
+                "areas": subscription.areas.strip() if subscription.areas != EVERYWHERE else "*",
+                "link": absolute_url("alerts:confirm", token=token),
+            },
+            lang=lang,
+        )
+    return subscription
+
+
+def confirm_email(token: str, *, max_age: timedelta = timedelta(days=7)) -> Subscription | None:
+    try:
+        pk = signing.loads(token, salt=CONFIRM_SALT, max_age=max_age)
+    except signing.BadSignature:
+        return None
+    subscription = Subscription.objects.filter(pk=pk, channel="email").first()
+    if subscription is not None and not subscription.confirmed:
+        subscription.confirmed = True
+        subscription.save(update_fields=["confirmed", "updated_at"])
+    return subscription
+
+
+def unsubscribe(token: str) -> bool:
+    """One click from any alert email; the link never expires."""
+    try:
+        pk = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return False
+    Subscription.objects.filter(pk=pk).delete()
+    return True
+
+
+def sms_join(*, sender: str, text: str, message_id: str) -> str:
+    """``JOIN K7L`` (or ``JOIN K7L K7K``): alerts for those postal areas by text message."""
+    lang = "fr" if text.strip().lower().startswith("fr") else "en"
+    words = text.replace("fr ", " ", 1) if lang == "fr" else text
+    with translation.override(lang):
+        try:
+            areas = parse_areas(words)
+        except ValidationError:
+            return _("Send JOIN and a postal area, e.g. JOIN K7L. Reply STOP to stop.")
+        if not areas:
+            return _("Send JOIN and a postal area, e.g. JOIN K7L. Reply STOP to stop.")
+        subscribe_sms(phone=sender, areas=areas, lang=lang)
+        return _("Harbour: you will get drug alerts for %(areas)s. Reply STOP to stop.") % {
+            "areas": ", ".join(areas)
+        }
+
+
+def sms_language(lang: str) -> Any:
+    def handler(*, sender: str, text: str, message_id: str) -> str:
+        number = addresses.normalize_phone(sender)
+        Subscription.objects.filter(channel="sms", recipient_index=_index("sms", number)).update(
+            lang=lang
+        )
+        with translation.override(lang):
+            return (
+                _("Harbour: alerts will be in English.")
+                if lang == "en"
+                else _("Harbour : les alertes seront en français.")
+            )
+
+    return handler
+
+
+# --- drafts from dangerous samples ------------------------------------------------------------
+
+
+def draft_from_sample(sample: Any) -> Alert | None:
+    """A sample holding a high-risk substance it was not bought as drafts an alert for review
+    (never published by itself). Called by drug checking after a sample is recorded."""
+    from harbour.drugcheck.models import HIGH_RISK, Match
+
+    found = [
+        c.substance
+        for c in sample.components.select_related("substance")
+        if c.match == Match.MATCH and c.substance is not None
+    ]
+    expected = sample.expected_substance
+    risky = [
+        s
+        for s in found
+        if s.substance_class in HIGH_RISK
+        and (expected is None or s.pk != expected.pk)
+        and not (expected is not None and expected.substance_class == s.substance_class)
+    ]
+    if not risky:
+        return None
+    names_en = ", ".join(dict.fromkeys(str(s.name_en) for s in risky))
+    names_fr = ", ".join(dict.fromkeys(str(s.name_fr or s.name_en) for s in risky))
+    bought = sample.expected or "?"
+    return alert_draft(
+        actor=None,
+        organization=sample.organization,
+        title_en=f"{names_en} found in {bought}"[:140],
+        title_fr=f"{names_fr} trouvé dans « {bought} »"[:140],
+        body_en=(
+            f"Drug checking found {names_en} in a sample sold as {bought}"
+            f"{' in ' + sample.city if sample.city else ''}. Use less, go slow, don't use alone, "
+            "carry naloxone."
+        ),
+        body_fr=(
+            f"L’analyse a trouvé {names_fr} dans un échantillon vendu comme « {bought} »"
+            f"{' à ' + sample.city if sample.city else ''}. Consommez moins, allez-y lentement, "
+            "ne consommez pas seul·e, ayez de la naloxone."
+        ),
+        areas=[sample.fsa] if sample.fsa else [],
+        area_description_en=sample.city or sample.site,
+        area_description_fr=sample.city or sample.site,
+        valid_until=timezone.now() + timedelta(days=7),
+        severity=Severity.SEVERE,
+        substances=risky,
+        source_sample=sample,
+    )

@@ -1,0 +1,196 @@
+"""Public alert pages and feeds; subscriptions; staff drafting and approval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from harbour.accounts.selectors import organization_for
+from harbour.alerts import cap, selectors, services
+from harbour.alerts.forms import AlertForm, SubscribeForm
+from harbour.alerts.models import Alert, tr
+from harbour.core.ratelimit import ratelimit
+from harbour.core.roles import Role
+from harbour.core.views import absolute_url
+
+
+@require_safe
+def alert_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "alerts/list.html", {"alerts": selectors.current()[:50]})
+
+
+def _public_or_404(alert_id: Any) -> Alert:
+    alert = selectors.public(alert_id)
+    if alert is None:
+        raise Http404
+    return alert
+
+
+@require_safe
+def alert_detail(request: HttpRequest, alert_id: Any) -> HttpResponse:
+    return render(request, "alerts/detail.html", {"alert": _public_or_404(alert_id)})
+
+
+@require_safe
+def alert_cap(request: HttpRequest, alert_id: Any) -> HttpResponse:
+    return HttpResponse(
+        cap.cap_xml(_public_or_404(alert_id)), content_type="application/cap+xml; charset=utf-8"
+    )
+
+
+def _feed(request: HttpRequest, kind: type[Rss201rev2Feed] | type[Atom1Feed]) -> HttpResponse:
+    lang = "fr" if (get_language() or "en").startswith("fr") else "en"
+    feed = kind(
+        title=_("Harbour drug alerts"),
+        link=absolute_url("alerts:list"),
+        description=_("Reviewed alerts about the toxic drug supply."),
+        language=f"{lang}-CA",
+    )
+    for alert in selectors.current()[:50]:
+        feed.add_item(
+            title=str(alert.title),
+            link=absolute_url("alerts:detail", alert_id=alert.pk),
+            description=str(alert.body),
+            unique_id=f"urn:uuid:{alert.identifier}",
+            pubdate=alert.published_at,
+            updateddate=alert.updated_at,
+        )
+    return HttpResponse(feed.writeString("utf-8"), content_type=f"{feed.content_type}")
+
+
+@require_safe
+def feed_rss(request: HttpRequest) -> HttpResponse:
+    return _feed(request, Rss201rev2Feed)
+
+
+@require_safe
+def feed_atom(request: HttpRequest) -> HttpResponse:
+    return _feed(request, Atom1Feed)
+
+
+@require_safe
+def feed_json(request: HttpRequest) -> JsonResponse:
+    items = [
+        {
+            "id": str(alert.identifier),
+            "title_en": tr(alert, "title", "en"),
+            "title_fr": tr(alert, "title", "fr"),
+            "body_en": tr(alert, "body", "en"),
+            "body_fr": tr(alert, "body", "fr"),
+            "severity": alert.severity,
+            "areas": alert.area_list,
+            "area_description": tr(alert, "area_description", "en"),
+            "substances": [s.code for s in alert.substances.all()],
+            "published_at": alert.published_at.isoformat() if alert.published_at else None,
+            "valid_until": alert.valid_until.isoformat(),
+            "url": absolute_url("alerts:detail", alert_id=alert.pk),
+            "cap_url": absolute_url("alerts:cap", alert_id=alert.pk),
+        }
+        for alert in selectors.current()[:50]
+    ]
+    return JsonResponse({"alerts": items}, json_dumps_params={"ensure_ascii": False})
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit("alerts-subscribe", limit=5, window=3600, methods=("POST",))
+def subscribe(request: HttpRequest) -> HttpResponse:
+    lang = "fr" if (get_language() or "en").startswith("fr") else "en"
+    form = SubscribeForm(request.POST or None, initial={"lang": lang})
+    if request.method == "POST" and form.is_valid():
+        services.subscribe_email(
+            email=form.cleaned_data["email"],
+            areas=form.cleaned_data["areas"],
+            lang=form.cleaned_data["lang"],
+        )
+        return render(request, "alerts/subscribe_sent.html")
+    return render(request, "alerts/subscribe.html", {"form": form})
+
+
+@require_safe
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    subscription = services.confirm_email(token)
+    return render(request, "alerts/confirmed.html", {"ok": subscription is not None})
+
+
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks (mail scanners follow links); POST, or a mail client's one-click, ends it."""
+    if request.method == "POST":
+        done = services.unsubscribe(token)
+        return render(request, "alerts/unsubscribed.html", {"ok": done})
+    return render(request, "alerts/unsubscribe.html", {"token": token})
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_alerts(request: HttpRequest, slug: str) -> HttpResponse:
+    org = organization_for(request.user, slug=slug, minimum=Role.OUTREACH_WORKER)
+    form = AlertForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.alert_draft(
+                actor=request.user,
+                organization=org,
+                title_en=data["title_en"],
+                title_fr=data.get("title_fr") or "",
+                body_en=data["body_en"],
+                body_fr=data.get("body_fr") or "",
+                appearance_en=data.get("appearance_en") or "",
+                severity=data["severity"],
+                areas=data["areas"],
+                area_description_en=data["area_description_en"],
+                valid_until=form.valid_until(),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Draft saved. Submit it when it is ready."))
+            return redirect("alerts-staff:list", slug=org.slug)
+    return render(
+        request,
+        "alerts/staff/list.html",
+        {
+            "org": org,
+            "form": form,
+            "alerts": selectors.staff_alerts(request.user, organization=org)[:50],
+            "second_approval": services.second_approval(org),
+        },
+    )
+
+
+@login_required
+@require_POST
+def staff_action(request: HttpRequest, slug: str, alert_id: Any, action: str) -> HttpResponse:
+    org = organization_for(request.user, slug=slug, minimum=Role.OUTREACH_WORKER)
+    alert = selectors.staff_alerts(request.user, organization=org).filter(pk=alert_id).first()
+    if alert is None:
+        raise Http404
+    handlers = {
+        "submit": services.alert_submit,
+        "approve": services.alert_approve,
+        "withdraw": services.alert_withdraw,
+    }
+    if action not in handlers:
+        raise Http404
+    try:
+        handlers[action](alert=alert, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("You cannot do that."))
+    else:
+        messages.success(request, _("Done."))
+    return redirect("alerts-staff:list", slug=org.slug)
