@@ -154,9 +154,11 @@ class TwilioStub:
         self.replies: list[tuple[int, dict[str, Any]]] = []  # consumed first, then 201s
         self.lock = threading.Lock()
 
-    def handle(self, path: str, form: dict[str, str], auth: str) -> tuple[int, dict[str, Any]]:
+    def handle(
+        self, path: str, form: dict[str, str], auth: str, token: str = ""
+    ) -> tuple[int, dict[str, Any]]:
         with self.lock:
-            self.requests.append({"path": path, "form": form, "auth": auth})
+            self.requests.append({"path": path, "form": form, "auth": auth, "token": token})
             if self.replies:
                 return self.replies.pop(0)
             sid = f"SM{len(self.requests):032x}"
@@ -171,7 +173,12 @@ def twilio(settings) -> Iterator[TwilioStub]:  # type: ignore[no-untyped-def]
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-            status, body = stub.handle(self.path, form, self.headers.get("Authorization", ""))
+            status, body = stub.handle(
+                self.path,
+                form,
+                self.headers.get("Authorization", ""),
+                self.headers.get("I-Twilio-Idempotency-Token", ""),
+            )
             data = _json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

@@ -79,6 +79,7 @@ def test_sms_goes_through_the_twilio_client_to_the_stub(twilio):
     assert request["path"] == f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
     assert request["form"] == {"To": PHONE, "From": FROM, "Body": "Bonjour"}
     assert request["auth"].startswith("Basic ")
+    assert len(request["token"]) == 64  # Twilio's idempotency token: the message's key, hashed
     message.refresh_from_db()
     assert message.status == Status.SENT and message.provider_id.startswith("SM")
     assert message.attempts == 1 and message.sent_at is not None
@@ -208,6 +209,7 @@ def test_keywords_go_to_the_app_that_registered_them(client, twilio):
         seen.append((sender, text))
         return f"Joined {text}"
 
+    previous = services.KEYWORDS.get("join")  # alerts' own JOIN, restored below
     services.register_keyword("JOIN", join)
     try:
         inbound(client, "join K7L", "SM9")
@@ -219,6 +221,8 @@ def test_keywords_go_to_the_app_that_registered_them(client, twilio):
         assert forged.status_code == 403 and not services.is_opted_out("sms", PHONE)
     finally:
         services.KEYWORDS.pop("join")
+        if previous is not None:
+            services.KEYWORDS["join"] = previous
 
 
 def test_rotate_field_keys_command_rewrites_with_the_newest_key(settings, capsys):

@@ -16,12 +16,16 @@ class NotifyConfig(AppConfig):
 
         checks.register(_keys_check, checks.Tags.security, deploy=True)
 
+        from django.conf import settings
+
         from harbour.core import schedule
         from harbour.notify.tasks import deliver
 
         # new messages enqueue a delivery run themselves; this sweep picks up retries and
         # messages whose worker died while sending
-        schedule.register("notify.deliver", every=timedelta(seconds=30), task=deliver)
+
+        every = timedelta(seconds=float(getattr(settings, "NOTIFY_SWEEP_SECONDS", 30)))
+        schedule.register("notify.deliver", every=every, task=deliver)
 
 
 def _keys_check(app_configs: Any, **kwargs: Any) -> list[Any]:

@@ -41,6 +41,7 @@ class Message(BaseModel):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # while a worker sends, the message is leased to it; an expired lease means the worker died
     lease_until = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=32, blank=True)  # the delivery run holding it
     provider_id = models.CharField(max_length=100, blank=True, db_index=True)
     provider_status = models.CharField(max_length=40, blank=True)
     error = models.CharField(max_length=300, blank=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +23,12 @@ from harbour.notify.models import Channel, Message, OptOut, Status
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=120)
+
+def lease() -> timedelta:
+    """How long a worker may hold a message it is sending before another takes it over."""
+    return timedelta(seconds=float(getattr(settings, "NOTIFY_LEASE_SECONDS", 120)))
+
+
 MAX_ATTEMPTS = 8
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "arret", "arrêt"}
 START_WORDS = {"start", "unstop", "yes", "debut", "début"}
@@ -157,8 +163,8 @@ def _kick() -> None:
         log.exception("could not enqueue a delivery run")
 
 
-def _claim(limit: int, now: datetime) -> list[Message]:
-    """Lease up to ``limit`` due messages to this worker, in one short transaction."""
+def _claim(limit: int, now: datetime, owner: str) -> list[Message]:
+    """Lease up to ``limit`` due messages to this delivery run, in one short transaction."""
     due = Q(status=Status.QUEUED, next_attempt_at__lte=now) | Q(
         status=Status.SENDING, lease_until__lt=now
     )
@@ -169,7 +175,7 @@ def _claim(limit: int, now: datetime) -> list[Message]:
         claimed = list(rows[:limit])
         if claimed:
             Message.objects.filter(pk__in=[m.pk for m in claimed]).update(
-                status=Status.SENDING, lease_until=now + LEASE
+                status=Status.SENDING, lease_until=now + lease(), lease_owner=owner
             )
     return claimed
 
@@ -198,7 +204,8 @@ def deliver_due(*, limit: int = 200, status_callback: str = "") -> int:
     """Send what is due; returns how many were handed to a provider. Safe to run in several
     workers at once (leases; on PostgreSQL also SKIP LOCKED)."""
     now = timezone.now()
-    batch = _claim(limit, now)
+    owner = uuid.uuid4().hex
+    batch = _claim(limit, now, owner)
     if not batch:
         return 0
     limiters = {
@@ -206,14 +213,24 @@ def deliver_due(*, limit: int = 200, status_callback: str = "") -> int:
         Channel.EMAIL: Limiter(float(getattr(settings, "NOTIFY_EMAIL_PER_SECOND", 0) or 0)),
         Channel.PUSH: Limiter(0),
     }
+    opted = set(
+        OptOut.objects.filter(recipient_index__in={m.recipient_index for m in batch}).values_list(
+            "channel", "recipient_index"
+        )
+    )
     mail = None
     sent = 0
     try:
         for message in batch:
-            if is_opted_out(message.channel, message.recipient):
+            if (message.channel, message.recipient_index) in opted:
                 _finish(message, status=Status.CANCELLED)
                 continue
             limiters[Channel(message.channel)].wait()
+            # still ours? (a run slower than its lease loses the rest of its batch to another)
+            if not Message.objects.filter(
+                pk=message.pk, status=Status.SENDING, lease_owner=owner
+            ).update(lease_until=timezone.now() + lease()):
+                continue
             try:
                 if message.channel == Channel.SMS:
                     provider_id = senders.send_sms(message, status_callback=status_callback)
@@ -242,6 +259,7 @@ def _finish(message: Message, *, status: str, provider_id: str = "") -> None:
         provider_id=provider_id[:100],
         attempts=message.attempts + 1,
         lease_until=None,
+        lease_owner="",
         sent_at=now if status == Status.SENT else None,
         error="",
     )
