@@ -531,3 +531,16 @@ def test_alert_pages_and_email_subscription(page: Page, drugcheck: None) -> None
     page.get_by_role("button", name="Subscribe").click()
     expect(page.locator("h1")).to_have_text("Check your email")
     assert Subscription.objects.filter(confirmed=False).count() == 1
+
+
+def test_anonymous_report_form_is_accessible(page: Page) -> None:
+    page.goto("/alerts/report/")
+    expect(page.locator("h1")).to_have_text("Report bad drugs, a bad reaction or an overdose")
+    page.get_by_label("Bad dope: something is off with the drugs").check()
+    page.get_by_label("Effects, what happened").fill("no")
+    page.get_by_role("button", name="Send the report").click()
+    expect(page.locator(".has-error")).to_have_count(1)
+    check(page, "alerts-report-error")
+    page.get_by_label("Effects, what happened").fill("Blue pills, two people very sedated.")
+    page.get_by_role("button", name="Send the report").click()
+    expect(page.locator("h1")).to_have_text("Thank you")

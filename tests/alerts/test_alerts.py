@@ -290,3 +290,49 @@ def test_staff_pages_draft_submit_and_approve_and_strangers_get_404(
     assert other.post(f"/org/{org_b.slug}/alerts/{alert.pk}/withdraw/").status_code == 404
     alert.refresh_from_db()
     assert alert.status == "published"
+
+
+def test_anonymous_reports_keep_nothing_about_the_person_and_reach_coordinators(
+    client, staff_client, org_a, org_b, make_member, sms_in
+):
+    from harbour.alerts.models import CommunityReport
+
+    form = {
+        "kind": "bad-dope",
+        "sold_as": "purple down",
+        "looks_like": "purple, chunky",
+        "what_happened": "Two people fell out after one hit; long to wake with naloxone.",
+        "city": "Kingston",
+        "fsa": "k7l 1a1",
+        "website": "",
+    }
+    page = client.post("/alerts/report/", form, REMOTE_ADDR="203.0.113.9")
+    assert "Thank you" in page.content.decode()
+    report = CommunityReport.objects.get()
+    assert (report.fsa, report.source, report.status) == ("K7L", "web", "new")
+    stored = " ".join(str(v) for v in CommunityReport.objects.values().get().values())
+    assert "203.0.113" not in stored
+    client.post("/alerts/report/", form)  # a double submit keeps one
+    client.post("/alerts/report/", {**form, "what_happened": "bot text here", "website": "x"})
+    assert CommunityReport.objects.count() == 1
+    statuses = [
+        client.post("/alerts/report/", {**form, "what_happened": f"flood {n}"}).status_code
+        for n in range(5)
+    ]
+    assert statuses[-1] == 429  # five an hour per client, counted in the cache only
+    sms_in("REPORT grey fent, people out cold fast, K7K", "SM77")
+    texted = CommunityReport.objects.get(source="sms")
+    assert texted.fsa == "K7K" and "+1613" not in texted.what_happened
+    assert "anonymous" in Message.objects.get(idempotency_key="inbound:SM77:reply").body
+
+    coordinator = make_member(org_a, Role.COORDINATOR, email="coord@example.org")
+    staff = staff_client(coordinator)
+    queue = staff.get(f"/org/{org_a.slug}/alerts/reports/").content.decode()
+    assert "purple down" in queue and "grey fent" in queue
+    staff.post(f"/org/{org_a.slug}/alerts/reports/{report.pk}/alert/")
+    report.refresh_from_db()
+    assert report.status == "alerted" and report.alert.status == "draft"
+    assert report.alert.organization == org_a and report.alert.area_list == ["K7L"]
+    viewer = make_member(org_b, Role.VIEWER, email="viewer@example.org")
+    assert staff_client(viewer).get(f"/org/{org_b.slug}/alerts/reports/").status_code == 403
+    assert services.report_queue(viewer).count() == 0

@@ -13,6 +13,7 @@ class AlertsConfig(AppConfig):
         from harbour.notify.services import on_stop, register_keyword
 
         register_keyword("join", services.sms_join)
+        register_keyword("report", services.sms_report)
         register_keyword("fr", services.sms_language("fr"))
         register_keyword("en", services.sms_language("en"))
         on_stop(services.unsubscribe_phone)

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from harbour.alerts.models import Severity
+from harbour.alerts.models import ReportKind, Severity
 from harbour.alerts.services import parse_areas
 
 
@@ -64,3 +64,44 @@ class AlertForm(forms.Form):
 
     def valid_until(self) -> Any:
         return timezone.now() + timedelta(days=self.cleaned_data["valid_days"])
+
+
+class ReportForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("What happened?"), choices=ReportKind.choices, widget=forms.RadioSelect
+    )
+    sold_as = forms.CharField(label=_("Sold as"), max_length=120, required=False)
+    looks_like = forms.CharField(
+        label=_("What it looks like"),
+        max_length=200,
+        required=False,
+        help_text=_("Colour, texture, stamp, packaging."),
+    )
+    what_happened = forms.CharField(
+        label=_("Effects, what happened"),
+        max_length=1000,
+        min_length=5,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Please no names, phone numbers or addresses."),
+    )
+    city = forms.CharField(label=_("City or town"), max_length=120, required=False)
+    fsa = forms.CharField(
+        label=_("Postal area"),
+        max_length=7,
+        required=False,
+        help_text=_("The first three characters of a postal code, e.g. V6A."),
+    )
+    happened_on = forms.DateField(
+        label=_("When"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    # left empty by people; bots fill every field
+    website = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_fsa(self) -> str:
+        value = str(self.cleaned_data.get("fsa") or "").strip()
+        if not value:
+            return ""
+        try:
+            return parse_areas(value[:3])[0]
+        except (ValidationError, IndexError) as exc:
+            raise forms.ValidationError(_("Enter three characters such as V6A.")) from exc

@@ -109,3 +109,47 @@ class Subscription(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.channel} subscription"
+
+
+class ReportKind(models.TextChoices):
+    BAD_DOPE = "bad-dope", _("Bad dope: something is off with the drugs")
+    BAD_REACTION = "bad-reaction", _("A bad or unusual reaction")
+    OVERDOSE = "overdose", _("An overdose")
+    OTHER = "other", _("Something else")
+
+
+class ReportStatus(models.TextChoices):
+    NEW = "new", _("New")
+    DISMISSED = "dismissed", _("Dismissed")
+    ALERTED = "alerted", _("Turned into an alert draft")
+
+
+class CommunityReport(BaseModel):
+    """An anonymous report from the community. Nothing about the person: no name, no phone
+    number (even for a text), no IP address. Never published by itself."""
+
+    kind = models.CharField(_("what happened"), max_length=20, choices=ReportKind.choices)
+    sold_as = models.CharField(_("sold as"), max_length=120, blank=True)
+    looks_like = models.CharField(_("what it looks like"), max_length=200, blank=True)
+    what_happened = models.TextField(_("effects, what happened"), max_length=1000)
+    city = models.CharField(_("city or town"), max_length=120, blank=True)
+    fsa = models.CharField(_("postal area"), max_length=3, blank=True)
+    happened_on = models.DateField(_("when"), null=True, blank=True)
+    source = models.CharField(max_length=10, default="web")  # web or sms
+    status = models.CharField(
+        max_length=10, choices=ReportStatus.choices, default=ReportStatus.NEW, db_index=True
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    alert = models.ForeignKey(
+        Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("community report")
+        verbose_name_plural = _("community reports")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d})"

@@ -15,7 +15,17 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from harbour.alerts.models import Alert, AlertPolicy, AlertStatus, Severity, Subscription, tr
+from harbour.alerts.models import (
+    Alert,
+    AlertPolicy,
+    AlertStatus,
+    CommunityReport,
+    ReportKind,
+    ReportStatus,
+    Severity,
+    Subscription,
+    tr,
+)
 from harbour.core import audit
 from harbour.core.models import AuditAction
 from harbour.core.permissions import require_role
@@ -405,3 +415,98 @@ def draft_from_sample(sample: Any) -> Alert | None:
         substances=risky,
         source_sample=sample,
     )
+
+
+# --- anonymous community reports --------------------------------------------------------------
+
+
+def report_create(
+    *,
+    kind: str,
+    what_happened: str,
+    sold_as: str = "",
+    looks_like: str = "",
+    city: str = "",
+    fsa: str = "",
+    happened_on: Any = None,
+    source: str = "web",
+) -> CommunityReport | None:
+    """Keep an anonymous report for review. The same text again within a day (a double
+    submit, or a flood) is not kept twice: returns None."""
+    text = " ".join(what_happened.split())[:1000]
+    since = timezone.now() - timedelta(days=1)
+    if CommunityReport.objects.filter(what_happened=text, created_at__gte=since).exists():
+        return None
+    report = CommunityReport(
+        kind=kind,
+        what_happened=text,
+        sold_as=sold_as.strip()[:120],
+        looks_like=looks_like.strip()[:200],
+        city=city.strip()[:120],
+        fsa=(parse_areas(fsa) or [""])[0] if fsa.strip() else "",
+        happened_on=happened_on,
+        source=source,
+    )
+    report.full_clean(exclude=["reviewed_by", "alert"])
+    report.save()
+    return report
+
+
+def sms_report(*, sender: str, text: str, message_id: str) -> str:
+    """``REPORT <what happened>``: kept without the number it came from."""
+    if len(text.strip()) < 5:
+        return _("Send REPORT and what happened, e.g. REPORT purple down, people falling out, K7L.")
+    areas = re.findall(r"\b[A-Za-z][0-9][A-Za-z]\b", text)
+    report_create(
+        kind=ReportKind.OTHER, what_happened=text, fsa=areas[0] if areas else "", source="sms"
+    )
+    return _("Thank you. Staff will look at your report. It is anonymous.")
+
+
+def report_queue(actor: Any) -> Any:
+    """Reports waiting for review. They hold nothing about anyone, so coordinators of any
+    organization see them (default deny still: no coordinator role anywhere, nothing)."""
+    from harbour.core.permissions import org_ids
+
+    if not org_ids(actor, Role.COORDINATOR):
+        return CommunityReport.objects.none()
+    return CommunityReport.objects.filter(status=ReportStatus.NEW)
+
+
+@transaction.atomic
+def report_dismiss(*, report: CommunityReport, actor: Any, organization: Any) -> None:
+    require_role(actor, organization.pk, Role.COORDINATOR)
+    CommunityReport.objects.filter(pk=report.pk).update(
+        status=ReportStatus.DISMISSED, reviewed_by=actor
+    )
+    audit.record(
+        action=AuditAction.REPORT_DISMISS, actor=actor, organization=organization, obj=report
+    )
+
+
+@transaction.atomic
+def report_to_alert(*, report: CommunityReport, actor: Any, organization: Any) -> Alert:
+    """A coordinator turns a report into an alert draft of their organization (still reviewed
+    before it goes out)."""
+    require_role(actor, organization.pk, Role.COORDINATOR)
+    title = report.sold_as or report.get_kind_display()
+    alert = alert_draft(
+        actor=actor,
+        organization=organization,
+        title_en=f"Community report: {title}"[:140],
+        title_fr=f"Signalement : {title}"[:140],
+        body_en=report.what_happened,
+        appearance_en=report.looks_like,
+        areas=[report.fsa] if report.fsa else [],
+        area_description_en=report.city or report.fsa or str(organization.name),
+        valid_until=timezone.now() + timedelta(days=3),
+        severity=Severity.MODERATE,
+    )
+    CommunityReport.objects.filter(pk=report.pk).update(
+        status=ReportStatus.ALERTED, reviewed_by=actor, alert=alert
+    )
+    audit.record(
+        action=AuditAction.REPORT_ALERT, actor=actor, organization=organization, obj=report,
+        metadata={"alert": str(alert.pk)},
+    )  # fmt: skip
+    return alert

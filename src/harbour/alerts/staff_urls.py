@@ -6,5 +6,7 @@ app_name = "alerts-staff"
 
 urlpatterns = [
     path("", views.staff_alerts, name="list"),
+    path("reports/", views.staff_reports, name="reports"),
+    path("reports/<uuid:report_id>/<str:action>/", views.staff_report_action, name="report"),
     path("<uuid:alert_id>/<str:action>/", views.staff_action, name="action"),
 ]

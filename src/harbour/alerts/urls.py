@@ -10,6 +10,7 @@ urlpatterns = [
     path("feed.atom", views.feed_atom, name="atom"),
     path("feed.json", views.feed_json, name="json"),
     path("subscribe/", views.subscribe, name="subscribe"),
+    path("report/", views.report, name="report"),
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("<uuid:alert_id>/", views.alert_detail, name="detail"),

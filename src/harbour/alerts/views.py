@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from harbour.accounts.selectors import organization_for
 from harbour.alerts import cap, selectors, services
-from harbour.alerts.forms import AlertForm, SubscribeForm
+from harbour.alerts.forms import AlertForm, ReportForm, SubscribeForm
 from harbour.alerts.models import Alert, tr
 from harbour.core.ratelimit import ratelimit
 from harbour.core.roles import Role
@@ -194,3 +194,53 @@ def staff_action(request: HttpRequest, slug: str, alert_id: Any, action: str) ->
     else:
         messages.success(request, _("Done."))
     return redirect("alerts-staff:list", slug=org.slug)
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit("alerts-report", limit=5, window=3600, methods=("POST",))
+def report(request: HttpRequest) -> HttpResponse:
+    """Anonymous: no account, no IP address kept (the rate limit counts a hash in the cache)."""
+    form = ReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not data.get("website"):  # a bot filled the hidden field: thank it, keep nothing
+            services.report_create(
+                kind=data["kind"],
+                what_happened=data["what_happened"],
+                sold_as=data.get("sold_as") or "",
+                looks_like=data.get("looks_like") or "",
+                city=data.get("city") or "",
+                fsa=data.get("fsa") or "",
+                happened_on=data.get("happened_on"),
+            )
+        return render(request, "alerts/report_thanks.html")
+    return render(request, "alerts/report.html", {"form": form})
+
+
+@login_required
+def staff_reports(request: HttpRequest, slug: str) -> HttpResponse:
+    org = organization_for(request.user, slug=slug, minimum=Role.COORDINATOR)
+    return render(
+        request,
+        "alerts/staff/reports.html",
+        {"org": org, "reports": services.report_queue(request.user)[:100]},
+    )
+
+
+@login_required
+@require_POST
+def staff_report_action(
+    request: HttpRequest, slug: str, report_id: Any, action: str
+) -> HttpResponse:
+    org = organization_for(request.user, slug=slug, minimum=Role.COORDINATOR)
+    found = services.report_queue(request.user).filter(pk=report_id).first()
+    if found is None or action not in {"dismiss", "alert"}:
+        raise Http404
+    if action == "dismiss":
+        services.report_dismiss(report=found, actor=request.user, organization=org)
+        messages.success(request, _("Report dismissed."))
+    else:
+        services.report_to_alert(report=found, actor=request.user, organization=org)
+        messages.success(request, _("Alert draft made from the report."))
+        return redirect("alerts-staff:list", slug=org.slug)
+    return redirect("alerts-staff:reports", slug=org.slug)

@@ -48,6 +48,8 @@ class AuditAction(models.TextChoices):
     ALERT_SUBMIT = "alert-submit", _("Alert sent for approval")
     ALERT_PUBLISH = "alert-publish", _("Alert published")
     ALERT_WITHDRAW = "alert-withdraw", _("Alert withdrawn")
+    REPORT_DISMISS = "report-dismiss", _("Community report dismissed")
+    REPORT_ALERT = "report-alert", _("Community report turned into an alert draft")
 
 
 class AuditEvent(models.Model):
