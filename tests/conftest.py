@@ -172,7 +172,8 @@ def twilio(settings) -> Iterator[TwilioStub]:  # type: ignore[no-untyped-def]
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
-            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            raw = self.rfile.read(length).decode(errors="replace")
+            form = {k: v[0] for k, v in parse_qs(raw).items()}
             status, body = stub.handle(
                 self.path,
                 form,

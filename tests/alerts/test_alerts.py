@@ -336,3 +336,67 @@ def test_anonymous_reports_keep_nothing_about_the_person_and_reach_coordinators(
     viewer = make_member(org_b, Role.VIEWER, email="viewer@example.org")
     assert staff_client(viewer).get(f"/org/{org_b.slug}/alerts/reports/").status_code == 403
     assert services.report_queue(viewer).count() == 0
+
+
+def push_keys() -> tuple[dict[str, str], str]:
+    """A browser-like subscription key pair, and a VAPID private key (raw, base64url)."""
+    import base64
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+    browser = ec.generate_private_key(ec.SECP256R1())
+    public = browser.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    vapid = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
+    return {"p256dh": b64(public), "auth": b64(os.urandom(16))}, b64(vapid.to_bytes(32, "big"))
+
+
+def test_browsers_subscribe_to_push_and_get_the_alert(client, settings, twilio, org_a, admin_a):
+    keys, vapid = push_keys()
+    settings.VAPID_PRIVATE_KEY, settings.VAPID_PUBLIC_KEY = vapid, "BPublicKeyForThePage"
+    page = client.get("/alerts/subscribe/").content.decode()
+    assert 'data-push-key="BPublicKeyForThePage"' in page
+    sw = client.get("/alerts/sw.js")
+    assert sw["Content-Type"].startswith("text/javascript") and b"showNotification" in sw.content
+    url = "/alerts/push/subscribe/"
+    body = {
+        "subscription": {"endpoint": "https://push.example.org/abc", "keys": keys},
+        "areas": "K7L",
+        "lang": "fr-CA",
+    }
+    answer = client.post(url, body, content_type="application/json")
+    assert answer.status_code == 201
+    stored = Subscription.objects.get(channel="push")
+    assert stored.areas == " K7L " and stored.lang == "fr" and stored.confirmed
+    for bad in (
+        {**body, "subscription": {"endpoint": "http://push.example.org/x", "keys": keys}},
+        {**body, "areas": "Kingston"},
+        {"nothing": True},
+    ):
+        response = client.post(url, bad, content_type="application/json")
+        assert response.status_code == 400 and response.json()["code"] == "invalid"
+    assert client.post(url, "not json", content_type="application/json").status_code == 400
+    # delivery: pywebpush encrypts for the browser's keys and posts to its push service
+    endpoint = f"{settings.TWILIO_API_BASE_URL}/push/1"
+    stored.recipient = json.dumps({"endpoint": endpoint, "keys": keys})
+    stored.save()
+    twilio.replies = [(201, {})]
+    published(org_a, admin_a)
+    notify.deliver_due()
+    [request] = [r for r in twilio.requests if r["path"] == "/push/1"]
+    message = Message.objects.get(channel="push")
+    assert message.status == Status.SENT and message.subject == "Carfentanil à Kingston"
+    # a push service answering 410 means the subscription is gone: unsubscribed
+    twilio.replies = [(410, {})]
+    alert2 = published(org_a, admin_a)
+    notify.deliver_due()
+    gone = Message.objects.get(channel="push", idempotency_key__startswith=f"alert:{alert2.pk}")
+    assert gone.status == Status.FAILED
+    assert notify.is_opted_out("push", stored.recipient)
+    assert request

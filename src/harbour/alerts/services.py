@@ -262,6 +262,24 @@ def subscribe_sms(*, phone: str, areas: list[str], lang: str = "en") -> Subscrip
     return subscription
 
 
+@transaction.atomic
+def subscribe_push(
+    *, subscription: dict[str, Any], areas: list[str], lang: str = "en"
+) -> Subscription:
+    """A browser's push subscription; granting the permission is the consent."""
+    import json
+
+    recipient = json.dumps(subscription, sort_keys=True)
+    index = _index("push", str(subscription["endpoint"]))
+    found, _created = Subscription.objects.update_or_create(
+        channel="push",
+        recipient_index=index,
+        defaults={"recipient": recipient, "areas": _padded(areas), "lang": lang, "confirmed": True},
+    )
+    notify.opt_in(channel="push", recipient=recipient)
+    return found
+
+
 def unsubscribe_phone(phone: str) -> int:
     """STOP: every subscription of that number ends (notify calls this)."""
     number = addresses.normalize_phone(phone)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -112,7 +114,11 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             lang=form.cleaned_data["lang"],
         )
         return render(request, "alerts/subscribe_sent.html")
-    return render(request, "alerts/subscribe.html", {"form": form})
+    return render(
+        request,
+        "alerts/subscribe.html",
+        {"form": form, "vapid_public_key": settings.VAPID_PUBLIC_KEY},
+    )
 
 
 @require_safe
@@ -244,3 +250,46 @@ def staff_report_action(
         messages.success(request, _("Alert draft made from the report."))
         return redirect("alerts-staff:list", slug=org.slug)
     return redirect("alerts-staff:reports", slug=org.slug)
+
+
+@require_safe
+def service_worker(request: HttpRequest) -> HttpResponse:
+    response = render(
+        request,
+        "alerts/sw.js",
+        {"alerts_url": absolute_url("alerts:list")},
+        content_type="text/javascript",
+    )
+    response["Service-Worker-Allowed"] = "/alerts/"
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_POST
+@ratelimit("alerts-push", limit=10, window=3600, methods=("POST",))
+def push_subscribe(request: HttpRequest) -> JsonResponse:
+    """The browser's push subscription (endpoint and keys), with postal areas and language."""
+    try:
+        data = json.loads(request.body or b"{}")
+        subscription = data["subscription"]
+        endpoint = str(subscription["endpoint"])
+        keys = subscription["keys"]
+        if not endpoint.startswith("https://") or not keys.get("p256dh") or not keys.get("auth"):
+            raise ValueError(endpoint)
+        areas = services.parse_areas(str(data.get("areas") or ""))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return JsonResponse(
+            {"detail": _("This is not a push subscription."), "code": "invalid"}, status=400
+        )
+    except ValidationError as exc:
+        return JsonResponse({"detail": " ".join(exc.messages), "code": "invalid"}, status=400)
+    lang = "fr" if str(data.get("lang", "")).startswith("fr") else "en"
+    services.subscribe_push(
+        subscription={
+            "endpoint": endpoint,
+            "keys": {"p256dh": keys["p256dh"], "auth": keys["auth"]},
+        },
+        areas=areas,
+        lang=lang,
+    )
+    return JsonResponse({"detail": _("You will get alerts on this device.")}, status=201)

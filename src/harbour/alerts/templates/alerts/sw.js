@@ -1,0 +1,12 @@
+// Harbour's service worker for alerts: shows a pushed alert and opens it when tapped.
+self.addEventListener("push", function (event) {
+  var data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (e) { data = { body: event.data.text() }; }
+  event.waitUntil(self.registration.showNotification(data.title || "Harbour", {
+    body: data.body || "", data: { url: data.url || "{{ alerts_url }}" }, lang: data.lang || "en"
+  }));
+});
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  event.waitUntil(clients.openWindow(event.notification.data.url));
+});
