@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
@@ -162,10 +163,22 @@ def published(org, actor, **kwargs):  # type: ignore[no-untyped-def]
     return services.alert_submit(alert=alert, actor=actor)
 
 
-def test_cap_xml_has_the_cap_1_2_structure_in_both_languages(client, org_a, admin_a):
+CAP_XSD = Path(__file__).resolve().parents[1] / "data" / "cap" / "CAP-v1.2.xsd"
+
+
+def assert_valid_cap(document: bytes) -> None:
+    from lxml import etree
+
+    schema = etree.XMLSchema(etree.parse(str(CAP_XSD)))
+    parsed = etree.fromstring(document)
+    assert schema.validate(parsed), [str(e) for e in schema.error_log]
+
+
+def test_cap_xml_validates_against_the_cap_1_2_schema_in_both_languages(client, org_a, admin_a):
     alert = published(org_a, admin_a)
     response = client.get(f"/alerts/{alert.pk}/cap.xml")
     assert response["Content-Type"].startswith("application/cap+xml")
+    assert_valid_cap(response.content)
     root = ET.fromstring(  # noqa: S314 -- Harbour's own output
         response.content
     )
@@ -191,6 +204,7 @@ def test_cap_xml_has_the_cap_1_2_structure_in_both_languages(client, org_a, admi
         client.get(f"/alerts/{alert.pk}/cap.xml").content
     )
     assert withdrawn.findtext(f"{CAP}msgType") == "Cancel"
+    assert_valid_cap(client.get(f"/alerts/{alert.pk}/cap.xml").content)
 
 
 def test_feeds_and_pages_list_current_alerts_only(client, org_a, admin_a):
