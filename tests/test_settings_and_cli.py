@@ -107,6 +107,12 @@ def test_demo_is_idempotent_and_prints_logins(capsys):
         )
     )
     assert roles == {"viewer", "peer_worker", "outreach_worker", "coordinator", "org_admin"}
+    from harbour.alerts.models import Alert
+    from harbour.drugcheck.models import Sample
+
+    assert Sample.objects.filter(source="demo").count() == 120  # loaded once
+    assert sorted(Alert.objects.values_list("status", flat=True)) == ["pending", "published"]
+    assert "Alerts: 2 new fictional alerts" in first
 
 
 @pytest.mark.django_db

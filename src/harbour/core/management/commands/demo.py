@@ -28,6 +28,10 @@ class Command(BaseCommand):
 
         samples = load_drugcheck()
         self.stdout.write(f"Drug checking: {samples} new fictional samples at two demo sites.")
+        from harbour.demo.alerts import load as load_alerts
+
+        alerts = load_alerts()
+        self.stdout.write(f"Alerts: {alerts} new fictional alerts (one published, one to approve).")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (all fictional):"))
         width = max(len(email) for email, _, _ in logins)
         for email, role, org in logins:
