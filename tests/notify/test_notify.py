@@ -237,3 +237,28 @@ def test_rotate_field_keys_command_rewrites_with_the_newest_key(settings, capsys
     settings.HARBOUR_FIELD_KEYS = [k2]
     fresh = Message.objects.get(pk=message.pk)
     assert (fresh.recipient, fresh.body) == ("sam@example.org", "secret")
+
+
+def test_a_run_slower_than_its_lease_does_not_send_what_another_took_over(twilio, settings):
+    # given a run whose lease has run out (lease of 0 s: past half of it at once)
+    settings.NOTIFY_LEASE_SECONDS = 0
+    first = services.enqueue(key="slow-1", channel="sms", to=PHONE, body="one")
+    services.enqueue(key="slow-2", channel="sms", to="+16135550143", body="two")
+    original = services.senders.send_sms
+    taken: list[str] = []
+
+    def slow_send(message, **kwargs):  # type: ignore[no-untyped-def]
+        # while the first is sent, another run takes over the second
+        if message.pk == first.pk:
+            Message.objects.exclude(pk=first.pk).update(lease_owner="another-run")
+            taken.append("taken")
+        return original(message, **kwargs)
+
+    services.senders.send_sms = slow_send
+    try:
+        sent = services.deliver_due()
+    finally:
+        services.senders.send_sms = original
+    # then only the first was sent by this run: the second belongs to the other run
+    assert taken == ["taken"] and sent == 1
+    assert [r["form"]["Body"] for r in twilio.requests] == ["one"]

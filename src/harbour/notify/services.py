@@ -205,6 +205,7 @@ def deliver_due(*, limit: int = 200, status_callback: str = "") -> int:
     workers at once (leases; on PostgreSQL also SKIP LOCKED)."""
     now = timezone.now()
     owner = uuid.uuid4().hex
+    safe_until = time.monotonic() + lease().total_seconds() / 2
     batch = _claim(limit, now, owner)
     if not batch:
         return 0
@@ -226,8 +227,9 @@ def deliver_due(*, limit: int = 200, status_callback: str = "") -> int:
                 _finish(message, status=Status.CANCELLED)
                 continue
             limiters[Channel(message.channel)].wait()
-            # still ours? (a run slower than its lease loses the rest of its batch to another)
-            if not Message.objects.filter(
+            # Within the first half of the lease the message is ours for sure; after that, a run
+            # slower than its lease may have lost it to another: check, and renew, before sending.
+            if time.monotonic() > safe_until and not Message.objects.filter(
                 pk=message.pk, status=Status.SENDING, lease_owner=owner
             ).update(lease_until=timezone.now() + lease()):
                 continue
