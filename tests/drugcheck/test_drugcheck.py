@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -282,10 +283,16 @@ def test_staff_enter_a_sample_on_the_page(staff_client, org_a, make_member):
     ]
     assert ("fentanyl", 12) in found and ("no-library-match", None) in found
     assert sample.tests.get(method="fentanyl-strip").result == "positive"
+    assert sample.expected_class == "opioid"  # worked out from "down"
+    # the kind of drug is left to "bought as" unless staff choose one
+    blank = client.get(url).content.decode()
+    assert re.search(r'<option value="" selected>Worked out from', blank)
+    client.post(url, {**form, "expected": "crystal", "ftir": ""})
+    assert Sample.objects.get(expected="crystal").expected_class == "stimulant"
     client.cookies["django_language"] = "fr"
     wrong = client.post(url, {**form, "fsa": "K7L 1A1"}).content.decode()
     assert "Entrez trois caractères" in wrong
-    assert Sample.objects.count() == 1
+    assert Sample.objects.count() == 2
     stranger = make_member(make_org_b(), Role.ORG_ADMIN)
     assert staff_client(stranger).get(url).status_code == 404
 

@@ -100,7 +100,7 @@ def load() -> int:
             external_id = f"demo-{slug}-{number}"
             if external_id in known:
                 continue
-            services._create_sample(
+            services.sample_create(
                 organization=org,
                 data=services.SampleIn(
                     collected_on=collected,

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 
 Table = tuple[str, list[dict[str, str]], list[str]]
 ERRORS = "!errors"
@@ -177,8 +178,6 @@ def convert(files: dict[str, bytes]) -> dict[str, Table]:
 
 
 def _scoped_id(file: str, value: str) -> str:
-    import uuid
-
     try:
         uuid.UUID(value)
     except ValueError:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -47,7 +48,7 @@ class BoardForm(forms.Form):
         choices=[("", _("Any")), *ExpectedClass.choices],
     )
 
-    def __init__(self, *args: Any, cities: list[str] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+    def __init__(self, *args: Any, cities: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["city"].choices = [("", _("All")), *[(c, c) for c in cities]]  # type: ignore[attr-defined]
 
@@ -72,7 +73,9 @@ class SampleEntryForm(forms.Form):
         help_text=_("In the person’s words, e.g. “down”, “crystal”, “Xanax”."),
     )
     expected_class = forms.ChoiceField(
-        label=_("Kind of drug expected"), choices=ExpectedClass.choices, required=False
+        label=_("Kind of drug expected"),
+        choices=[("", _("Worked out from “bought as”")), *ExpectedClass.choices],
+        required=False,
     )
     form = forms.ChoiceField(label=_("Form"), choices=SampleForm.choices, initial="powder")
     colour = forms.CharField(label=_("Colour"), max_length=80, required=False)

@@ -292,7 +292,7 @@ def import_files(
                 continue
             before = set(vocabulary.by_name)
             try:
-                services._create_sample(
+                services.sample_create(
                     organization=organization, data=data, actor=actor, vocabulary=vocabulary
                 )
             except ValidationError as exc:

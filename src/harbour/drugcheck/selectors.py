@@ -22,6 +22,7 @@ from harbour.drugcheck.models import (
     ExpectedClass,
     Match,
     Sample,
+    SampleTest,
     StripResult,
     SubstanceClass,
 )
@@ -132,8 +133,6 @@ def _classes_by_sample(samples: QuerySet[Sample]) -> dict[Any, set[str]]:
         sample_id__in=ids, match=Match.MATCH
     ).values_list("sample_id", "substance__substance_class"):
         found[sample_id].add(kind)
-    from harbour.drugcheck.models import SampleTest
-
     for sample_id, method in SampleTest.objects.filter(
         sample_id__in=ids, result=StripResult.POSITIVE
     ).values_list("sample_id", "method"):

@@ -210,9 +210,11 @@ class SampleIn:
     where: str = ""  # file and line, for import errors
 
 
-def _create_sample(
+def sample_create(
     *, organization: Any, data: SampleIn, actor: Any, vocabulary: Vocabulary
 ) -> Sample:
+    """Write one sample with its tests and components (no permission check, no audit, no
+    hooks): the shared core of ``sample_record`` (staff), imports and the demo."""
     expected_substance = vocabulary.find(data.expected) if data.expected else None
     sample = Sample(
         organization=organization,
@@ -254,22 +256,30 @@ def _create_sample(
     for method, result in data.strips.items():
         tests[method] = SampleTest.objects.create(sample=sample, method=method, result=result)
     for item in data.components:
-        substance = item.substance
-        if substance is None and item.match == Match.MATCH and item.name:
-            substance, _added = vocabulary.find_or_add(item.name)
         test = tests.get(item.method)
         if test is None:
             test = tests[item.method] = SampleTest.objects.create(sample=sample, method=item.method)
-        Component.objects.create(
-            sample=sample,
-            test=test,
-            substance=substance if item.match != Match.NO_LIBRARY_MATCH else None,
-            reported_name=item.name.strip(),
-            role=item.role,
-            percent=item.percent,
-            match=item.match,
-        )
+        _add_component(sample=sample, test=test, item=item, vocabulary=vocabulary)
     return sample
+
+
+def _add_component(
+    *, sample: Sample, test: SampleTest, item: ComponentIn, vocabulary: Vocabulary
+) -> Component:
+    """An identified name is looked up (or added, unclassified); "no library match" keeps no
+    substance; "uncertain match" keeps one only when it was given."""
+    substance = item.substance
+    if substance is None and item.match == Match.MATCH and item.name.strip():
+        substance, _added = vocabulary.find_or_add(item.name)
+    return Component.objects.create(
+        sample=sample,
+        test=test,
+        substance=substance if item.match != Match.NO_LIBRARY_MATCH else None,
+        reported_name=item.name.strip(),
+        role=item.role,
+        percent=item.percent,
+        match=item.match,
+    )
 
 
 SAMPLE_HOOKS: list[Callable[[Sample], Any]] = []
@@ -285,7 +295,7 @@ def on_sample_recorded(hook: Callable[[Sample], Any]) -> None:
 def sample_record(*, actor: Any, organization: Any, data: SampleIn) -> Sample:
     """A site's staff record a sample and what their tests found."""
     require_role(actor, organization.pk, Role.PEER_WORKER)
-    sample = _create_sample(
+    sample = sample_create(
         organization=organization, data=data, actor=actor, vocabulary=Vocabulary()
     )
     audit.record(
@@ -317,18 +327,7 @@ def lab_confirm(
     SampleTest.objects.filter(sample=sample, method=method).delete()
     test = SampleTest.objects.create(sample=sample, method=method, completed_on=completed_on)
     for item in components:
-        substance = item.substance
-        if substance is None and item.match == Match.MATCH:
-            substance, _added = vocabulary.find_or_add(item.name)
-        Component.objects.create(
-            sample=sample,
-            test=test,
-            substance=substance if item.match != Match.NO_LIBRARY_MATCH else None,
-            reported_name=item.name,
-            role=item.role,
-            percent=item.percent,
-            match=item.match,
-        )
+        _add_component(sample=sample, test=test, item=item, vocabulary=vocabulary)
     audit.record(
         action=AuditAction.DRUGCHECK_LAB_CONFIRM,
         actor=actor,
