@@ -96,7 +96,7 @@ def test_the_whole_path_from_sample_to_subscribers(
     # publishing again (a retry) queues nothing more
     assert services.fan_out(alert) == 0
     assert AuditEvent.objects.filter(action="alert-publish", object_id=str(alert.pk)).exists()
-    assert sms_en.pk and sms_fr.pk and email.pk
+    assert {m.lang for m in sent} == {sms_en.lang, sms_fr.lang, email.lang} == {"en", "fr"}
 
 
 def test_samples_that_hold_what_they_were_sold_as_draft_nothing(org_a, admin_a):
