@@ -10,6 +10,7 @@ Without Chromium the tests skip, except in CI (``CI`` set), where they fail.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -544,3 +545,107 @@ def test_anonymous_report_form_is_accessible(page: Page) -> None:
     page.get_by_label("Effects, what happened").fill("Blue pills, two people very sedated.")
     page.get_by_role("button", name="Send the report").click()
     expect(page.locator("h1")).to_have_text("Thank you")
+
+
+# --- Never use alone ----------------------------------------------------------------------------
+
+
+def _due_now(session_id: object) -> None:
+    """Skip the wait: the session's next step is due now; the worker's step runs."""
+    from django.utils import timezone
+
+    from harbour.checkins import services
+    from harbour.checkins.models import Session
+
+    Session.objects.filter(pk=session_id).update(due_at=timezone.now())
+    assert services.advance_due() == 1
+
+
+def test_check_in_from_start_to_responder_outcome_on_a_phone(
+    page: Page,
+    browser: Browser,
+    live_server: LiveServer,
+    org_a: Organization,
+    make_member: Callable[..., User],
+    enable_totp: Callable[[User], str],
+) -> None:
+    from datetime import date
+
+    from harbour.checkins.models import Callout, Program, Responder, Session, State
+    from harbour.checkins.services import phone_index
+
+    Program.objects.create(organization=org_a, is_default=True, areas=" K7L ")
+    Responder.objects.create(
+        organization=org_a, alias="Jo", phone="+16135550161", on_call=True,
+        phone_index=phone_index("+16135550161"), naloxone_trained_until=date(2030, 1, 1),
+    )  # fmt: skip
+
+    # the person starts a check-in on their phone
+    page.goto("/checkin/")
+    expect(page.locator("h1")).to_have_text("Never use alone")
+    check(page, "checkin-start")
+    page.get_by_label("What should we call you?").fill("Sam")
+    page.get_by_label("Your mobile number").fill("613 555 01")
+    page.get_by_role("button", name="Start my check-in").click()
+    expect(page.locator(".has-error")).to_have_count(1)
+    check(page, "checkin-start-error")
+    page.get_by_label("Your mobile number").fill("613 555 0142")
+    page.get_by_label("Check on me in").select_option("15")
+    page.get_by_label("Where are you?").fill("12 Princess St, apt 3")
+    page.get_by_label("How to get in").fill("buzz 3")
+    page.get_by_label("Postal area").fill("K7L")
+    page.get_by_role("button", name="Start my check-in").click()
+    expect(page.locator("h1")).to_have_text("Check-in for Sam")
+    expect(page.locator("[data-due]")).to_have_text(re.compile(r"^1[45]:\d\d$"))
+    check(page, "checkin-session")
+    session = Session.objects.get()
+    assert session.minutes == 15 and session.state == State.ACTIVE
+
+    # the timer runs out, no answer: the prompt, then the responders are called
+    _due_now(session.pk)
+    page.reload()
+    expect(page.get_by_text("Your time is up. Are you all right?")).to_be_visible()
+    _due_now(session.pk)
+    callout = Callout.objects.get(session=session)
+
+    # the responder opens the link from their text, on their phone
+    context = new_context(browser, live_server.url)
+    responder = context.new_page()
+    responder.goto(f"/checkin/r/{callout.token}/")
+    expect(responder.locator("h1")).to_have_text("Call-out: Sam")
+    expect(responder.locator(".facts")).to_contain_text("12 Princess St, apt 3")
+    check(responder, "checkin-callout")
+    responder.get_by_role("button", name="I am going").click()
+    expect(responder.get_by_role("button", name="I am there")).to_be_visible()
+    page.reload()
+    expect(page.get_by_text("Someone is on the way.")).to_be_visible()
+    responder.get_by_role("button", name="I am there").click()
+    responder.get_by_label("I gave naloxone").check()
+    responder.get_by_role("button", name="Record and close").click()
+    expect(responder.locator(".has-error")).to_have_count(1)
+    responder.get_by_label("Doses of naloxone given").fill("2")
+    responder.get_by_role("button", name="Record and close").click()
+    expect(responder.get_by_text("Recorded. Thank you for going.")).to_be_visible()
+    check(responder, "checkin-debrief")
+    responder.get_by_label("Shaken").check()
+    responder.get_by_role("button", name="Send").click()
+    expect(responder.get_by_text("Thank you for answering.")).to_be_visible()
+    context.close()
+    session.refresh_from_db()
+    assert session.state == State.ENDED and session.outcome == "naloxone"
+    assert session.naloxone_doses == 2
+
+    # a dispatcher sees a session nobody could reach, loudly, and closes it in one click
+    other = Session.objects.create(
+        program=session.program, alias="Lee", phone="+16135550143", minutes=10,
+        started_at=session.started_at, state=State.DISPATCH,
+    )  # fmt: skip
+    dispatcher = make_member(org_a, Role.PEER_WORKER)
+    log_in(page, dispatcher.email, enable_totp(dispatcher))
+    page.goto(f"/org/{org_a.slug}/checkins/")
+    expect(page.locator(".session-dispatch")).to_contain_text("Lee")
+    check(page, "checkin-dispatcher")
+    page.locator(".session-dispatch").get_by_role("button", name="Reached by phone").click()
+    expect(page.get_by_text("Session closed.")).to_be_visible()
+    other.refresh_from_db()
+    assert other.state == State.ENDED and other.outcome == "phone"

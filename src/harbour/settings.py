@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "harbour.directory",
     "harbour.drugcheck",
     "harbour.alerts",
+    "harbour.checkins",
 ]
 
 MIDDLEWARE = [
@@ -281,6 +282,9 @@ NOTIFY_SMS_PER_SECOND = float(env("NOTIFY_SMS_PER_SECOND", "0") or 0)
 NOTIFY_EMAIL_PER_SECOND = float(env("NOTIFY_EMAIL_PER_SECOND", "0") or 0)
 NOTIFY_LEASE_SECONDS = float(env("NOTIFY_LEASE_SECONDS", "120") or 120)
 NOTIFY_SWEEP_SECONDS = float(env("NOTIFY_SWEEP_SECONDS", "30") or 30)
+NOTIFY_URGENT_LEASE_SECONDS = float(env("NOTIFY_URGENT_LEASE_SECONDS", "10") or 10)
+# the check-in watchdog tells staff on duty when a step is overdue by more than this
+CHECKIN_LAG_ALERT_SECONDS = float(env("CHECKIN_LAG_ALERT_SECONDS", "5") or 5)
 VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY")
 VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY")
 VAPID_SUBJECT = env("VAPID_SUBJECT", "mailto:admin@harbour.invalid")

@@ -50,6 +50,10 @@ class AuditAction(models.TextChoices):
     ALERT_WITHDRAW = "alert-withdraw", _("Alert withdrawn")
     REPORT_DISMISS = "report-dismiss", _("Community report dismissed")
     REPORT_ALERT = "report-alert", _("Community report turned into an alert draft")
+    CHECKIN_VIEWED = "checkin-viewed", _("Check-in session opened by staff")
+    CHECKIN_CLOSED = "checkin-closed", _("Check-in session closed by a dispatcher")
+    RESPONDER_CHANGED = "responder-changed", _("Peer responder added or changed")
+    CHECKIN_PROGRAM_CHANGED = "checkin-program-changed", _("Check-in program settings changed")
 
 
 class AuditEvent(models.Model):

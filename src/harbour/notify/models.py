@@ -36,6 +36,8 @@ class Message(BaseModel):
     subject = models.CharField(max_length=200, blank=True)
     body = EncryptedTextField()
     lang = models.CharField(max_length=5, default="en")
+    # check-in prompts and call-outs: sent before anything else, on a short lease
+    urgent = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

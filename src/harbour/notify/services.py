@@ -24,8 +24,12 @@ from harbour.notify.models import Channel, Message, OptOut, Status
 log = logging.getLogger(__name__)
 
 
-def lease() -> timedelta:
-    """How long a worker may hold a message it is sending before another takes it over."""
+def lease(*, urgent: bool = False) -> timedelta:
+    """How long a worker may hold a message it is sending before another takes it over. Urgent
+    messages (check-in prompts and call-outs) are claimed a few at a time on a short lease, so a
+    killed worker delays them seconds, not minutes."""
+    if urgent:
+        return timedelta(seconds=float(getattr(settings, "NOTIFY_URGENT_LEASE_SECONDS", 10)))
     return timedelta(seconds=float(getattr(settings, "NOTIFY_LEASE_SECONDS", 120)))
 
 
@@ -67,6 +71,7 @@ def enqueue(
     body: str,
     subject: str = "",
     lang: str = "en",
+    urgent: bool = False,
 ) -> Message:
     """Queue one message. The same ``key`` again returns the message already queued (so a
     retried caller never sends twice). An opted-out recipient gets a cancelled message: the
@@ -84,6 +89,7 @@ def enqueue(
         subject=subject[:200],
         body=body,
         lang=lang,
+        urgent=urgent,
         status=Status.CANCELLED if cancelled else Status.QUEUED,
         next_attempt_at=None if cancelled else timezone.now(),
     )
@@ -163,19 +169,19 @@ def _kick() -> None:
         log.exception("could not enqueue a delivery run")
 
 
-def _claim(limit: int, now: datetime, owner: str) -> list[Message]:
+def _claim(limit: int, now: datetime, owner: str, *, urgent: bool) -> list[Message]:
     """Lease up to ``limit`` due messages to this delivery run, in one short transaction."""
     due = Q(status=Status.QUEUED, next_attempt_at__lte=now) | Q(
         status=Status.SENDING, lease_until__lt=now
     )
     with transaction.atomic():
-        rows = Message.objects.filter(due).order_by("next_attempt_at")
+        rows = Message.objects.filter(due, urgent=urgent).order_by("next_attempt_at")
         if connection.vendor == "postgresql":
             rows = rows.select_for_update(skip_locked=True)
         claimed = list(rows[:limit])
         if claimed:
             Message.objects.filter(pk__in=[m.pk for m in claimed]).update(
-                status=Status.SENDING, lease_until=now + lease(), lease_owner=owner
+                status=Status.SENDING, lease_until=now + lease(urgent=urgent), lease_owner=owner
             )
     return claimed
 
@@ -200,15 +206,22 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def deliver_due(*, limit: int = 200, status_callback: str = "") -> int:
-    """Send what is due; returns how many were handed to a provider. Safe to run in several
-    workers at once (leases; on PostgreSQL also SKIP LOCKED)."""
+URGENT_BATCH = 20
+
+
+def deliver_due(*, limit: int = 200, status_callback: str = "", urgent_only: bool = False) -> int:
+    """Send what is due, urgent messages first; returns how many were handed to a provider.
+    Safe to run in several workers at once (leases; on PostgreSQL also SKIP LOCKED)."""
     now = timezone.now()
     owner = uuid.uuid4().hex
-    safe_until = time.monotonic() + lease().total_seconds() / 2
-    batch = _claim(limit, now, owner)
+    urgent = True
+    batch = _claim(min(limit, URGENT_BATCH), now, owner, urgent=True)
+    if not batch and not urgent_only:
+        urgent = False
+        batch = _claim(limit, now, owner, urgent=False)
     if not batch:
         return 0
+    safe_until = time.monotonic() + lease(urgent=urgent).total_seconds() / 2
     limiters = {
         Channel.SMS: Limiter(float(getattr(settings, "NOTIFY_SMS_PER_SECOND", 0) or 0)),
         Channel.EMAIL: Limiter(float(getattr(settings, "NOTIFY_EMAIL_PER_SECOND", 0) or 0)),
@@ -231,7 +244,7 @@ def deliver_due(*, limit: int = 200, status_callback: str = "") -> int:
             # slower than its lease may have lost it to another: check, and renew, before sending.
             if time.monotonic() > safe_until and not Message.objects.filter(
                 pk=message.pk, status=Status.SENDING, lease_owner=owner
-            ).update(lease_until=timezone.now() + lease()):
+            ).update(lease_until=timezone.now() + lease(urgent=urgent)):
                 continue
             try:
                 if message.channel == Channel.SMS:
@@ -314,11 +327,19 @@ def sms_status(*, provider_id: str, status: str, error_code: str = "") -> bool:
 Handler = Callable[..., str]
 KEYWORDS: dict[str, Handler] = {}
 STOP_HOOKS: list[Callable[[str], object]] = []
+FALLBACKS: list[Handler] = []
 
 
 def register_keyword(word: str, handler: Handler) -> None:
     """``handler(sender=..., text=..., message_id=...)`` returns the reply ("" for none)."""
     KEYWORDS[word.lower()] = handler
+
+
+def register_fallback(handler: Handler) -> None:
+    """For HELP and words no app registered: ``handler(sender=..., text=..., message_id=...)``
+    answers when the number is in the middle of something it owns (e.g. a check-in, in that
+    person's language), or returns "" to let the next one, then the general help, answer."""
+    FALLBACKS.append(handler)
 
 
 def on_stop(hook: Callable[[str], object]) -> None:
@@ -367,12 +388,15 @@ def inbound_sms(*, sender: str, text: str, message_id: str) -> str:
             if lang == "fr"
             else "Harbour: messages resume. Reply STOP to stop."
         )
-    elif first in HELP_WORDS or not first:
-        reply = help_text(lang)
     elif first in KEYWORDS:
         reply = KEYWORDS[first](sender=number, text=rest, message_id=message_id)
     else:
-        reply = help_text()
+        reply = ""
+        for fallback in FALLBACKS:
+            reply = fallback(sender=number, text=text, message_id=message_id)
+            if reply:
+                break
+        reply = reply or help_text(lang)
     if reply and not is_opted_out(Channel.SMS, number):
         enqueue(key=f"inbound:{message_id}:reply", channel=Channel.SMS, to=number, body=reply)
     return reply

@@ -32,6 +32,12 @@ class Command(BaseCommand):
 
         alerts = load_alerts()
         self.stdout.write(f"Alerts: {alerts} new fictional alerts (one published, one to approve).")
+        from harbour.demo.checkins import load as load_checkins
+
+        ended = load_checkins()
+        self.stdout.write(
+            f"Check-ins: a Kingston program with 3 fictional responders, {ended} ended sessions."
+        )
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (all fictional):"))
         width = max(len(email) for email, _, _ in logins)
         for email, role, org in logins:

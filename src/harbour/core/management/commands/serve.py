@@ -14,8 +14,8 @@ from django.core.management.base import BaseCommand
 
 class Command(BaseCommand):
     help = (
-        "Serve Harbour with gunicorn (static files through WhiteNoise). With --with-worker, "
-        "also run the task worker; Ctrl-C stops both."
+        "Serve Harbour with gunicorn (static files through WhiteNoise) and the check-in "
+        "watchdog. With --with-worker, also run the task worker; Ctrl-C stops them all."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -47,6 +47,9 @@ class Command(BaseCommand):
         if options["with_worker"]:
             harbour = [sys.executable, "-m", "harbour.cli", "worker", "--no-startup-delay"]
             procs.append(subprocess.Popen(harbour))  # noqa: S603
+        # the check-in watchdog runs beside the web server, not in the worker it watches
+        watchdog = [sys.executable, "-m", "harbour.cli", "checkin-watchdog"]
+        procs.append(subprocess.Popen(watchdog))  # noqa: S603
         self.stdout.write(f"Harbour is serving on http://{options['bind']}/ (Ctrl-C stops)")
 
         def stop(signum: int, frame: Any) -> None:

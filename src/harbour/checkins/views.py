@@ -1,0 +1,459 @@
+"""Never use alone: the person's pages (start, their session), the responder's private page,
+and the dispatcher view for staff of the operating organization."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Avg, Count, F, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from harbour.accounts.models import User
+from harbour.accounts.selectors import organization_for
+from harbour.checkins import services, watchdog
+from harbour.checkins.forms import (
+    DebriefForm,
+    MoreForm,
+    OperatorStartForm,
+    OutcomeForm,
+    ProgramForm,
+    ResponderForm,
+    StartForm,
+)
+from harbour.checkins.models import (
+    Callout,
+    CalloutStatus,
+    Event,
+    OnDuty,
+    Outcome,
+    Program,
+    Responder,
+    Session,
+    State,
+)
+from harbour.core import audit
+from harbour.core.models import AuditAction
+from harbour.core.ratelimit import ratelimit
+from harbour.core.roles import Role
+from harbour.notify import addresses
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)  # login_required views only
+    return request.user
+
+
+def _lang() -> str:
+    return "fr" if (get_language() or "en").startswith("fr") else "en"
+
+
+def _start_data(form: StartForm) -> services.Start:
+    data = form.cleaned_data
+    return services.Start(
+        alias=data["alias"],
+        phone=data.get("phone") or "",
+        minutes=int(data["minutes"]),
+        lang=_lang(),
+        address=data.get("address") or "",
+        position=data.get("position") or "",
+        access_notes=data.get("access_notes") or "",
+        fsa=data.get("fsa") or "",
+        substance=data.get("substance") or "",
+        route=data.get("route") or "",
+        contacts=(data.get("contact_1") or "", data.get("contact_2") or ""),
+        training=bool(data.get("training")),
+    )
+
+
+def _source(nonce: str | None) -> str | None:
+    """A form's one-time value: submitting the same form twice does the thing once."""
+    text = (nonce or "").strip()[:60]
+    return f"web:{text}" if text else None
+
+
+def _apply_errors(form: StartForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            target = "contact_1" if field == "contacts" else field
+            form.add_error(target if target in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit("checkin-start", limit=10, window=3600, methods=("POST",))
+def start(request: HttpRequest) -> HttpResponse:
+    """No account. The phone number is kept encrypted and erased hours after the session."""
+    form = StartForm(request.POST or None)
+    program = services.program_for("")
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.start(
+                _start_data(form), source=_source(form.cleaned_data.get("nonce"))
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect("checkins:session", token=session.token)
+    return render(request, "checkins/start.html", {"form": form, "program": program})
+
+
+def _session_or_404(token: str) -> Session:
+    session = Session.objects.select_related("program__organization").filter(token=token).first()
+    if session is None or session.purged_at is not None:
+        raise Http404
+    return session
+
+
+@require_http_methods(["GET"])
+def session_page(request: HttpRequest, token: str) -> HttpResponse:
+    session = _session_or_404(token)
+    return render(
+        request,
+        "checkins/session.html",
+        {"session": session, "more_form": MoreForm(), "nonce": uuid.uuid4().hex},
+    )
+
+
+@require_POST
+@ratelimit("checkin-reply", limit=60, window=600, methods=("POST",))
+def session_reply(request: HttpRequest, token: str, action: str) -> HttpResponse:
+    session = _session_or_404(token)
+    if action not in {"ok", "more", "done"}:
+        raise Http404
+    minutes = None
+    if action == "more":
+        form = MoreForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Choose how much more time."))
+            return redirect("checkins:session", token=token)
+        minutes = form.cleaned_data["minutes"]
+    result = services.reply(
+        session.pk, action, minutes=minutes, source=_source(request.POST.get("nonce"))
+    )
+    if result == "already-ended":
+        messages.info(request, _("This check-in had already ended; nothing was changed."))
+    elif result == "ended":
+        messages.success(request, _("Check-in ended. Glad you are okay."))
+    elif result in {"reset", "extended"}:
+        messages.success(request, _("Got it. The timer starts again."))
+    return redirect("checkins:session", token=token)
+
+
+# --- responders ------------------------------------------------------------------------------
+
+
+def _callout_or_404(token: str) -> Callout:
+    callout = (
+        Callout.objects.select_related("session__program__organization", "responder")
+        .filter(token=token)
+        .first()
+    )
+    if callout is None or callout.session.purged_at is not None:
+        raise Http404
+    return callout
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit("checkin-respond", limit=60, window=600, methods=("POST",))
+def respond(request: HttpRequest, token: str) -> HttpResponse:
+    """The responder's private page: where to go, and Go / Here / what happened / debrief."""
+    callout = _callout_or_404(token)
+    outcome_form = OutcomeForm(request.POST if request.POST.get("step") == "outcome" else None)
+    debrief_form = DebriefForm(request.POST if request.POST.get("step") == "debrief" else None)
+    if request.method == "POST":
+        step = request.POST.get("step")
+        source = _source(request.POST.get("nonce"))
+        if step == "go":
+            result = services.accept(callout.pk, source=source)
+            if result == "taken":
+                messages.info(request, _("Someone else is already going. Thank you."))
+            elif result == "closed":
+                messages.info(request, _("This call-out is over. Thank you."))
+            return redirect("checkins:respond", token=token)
+        if step == "here":
+            services.arrive(callout.pk, source=source)
+            return redirect("checkins:respond", token=token)
+        if step == "outcome" and outcome_form.is_valid():
+            services.finish(
+                callout.pk,
+                outcome=outcome_form.cleaned_data["outcome"],
+                naloxone_doses=outcome_form.cleaned_data.get("naloxone_doses"),
+            )
+            messages.success(request, _("Thank you. Recorded."))
+            return redirect("checkins:respond", token=token)
+        if step == "debrief" and debrief_form.is_valid():
+            services.debrief(callout.pk, debrief_form.cleaned_data)
+            messages.success(request, _("Thank you for answering."))
+            return redirect("checkins:respond", token=token)
+    callout.refresh_from_db()
+    return render(
+        request,
+        "checkins/respond.html",
+        {
+            "callout": callout,
+            "session": callout.session,
+            "outcome_form": outcome_form,
+            "debrief_form": debrief_form,
+            "nonce": uuid.uuid4().hex,
+            "statuses": CalloutStatus,
+        },
+    )
+
+
+# --- dispatcher ------------------------------------------------------------------------------
+
+
+URGENCY = {
+    State.DISPATCH: 0,
+    State.PROMPTED: 1,
+    State.CALLING: 2,
+    State.ASSIGNED: 3,
+    State.ON_SCENE: 4,
+    State.ACTIVE: 5,
+}
+
+
+def _program(org: Any) -> Program:
+    program, _created = Program.objects.get_or_create(organization=org)
+    return program
+
+
+def figures(program: Program, *, days: int = 30) -> dict[str, Any]:
+    """Aggregate figures only, for the operating organization's own staff: sessions,
+    escalations, outcomes, average response times. Training sessions are left out."""
+    since = timezone.now() - timedelta(days=days)
+    sessions = Session.objects.filter(program=program, started_at__gte=since, training=False)
+    counts = sessions.aggregate(
+        total=Count("pk"),
+        escalated=Count("pk", filter=Q(escalated_at__isnull=False)),
+        dispatched=Count("pk", filter=Q(dispatched_at__isnull=False)),
+        accept=Avg(F("accepted_at") - F("escalated_at")),
+        arrive=Avg(F("arrived_at") - F("accepted_at")),
+    )
+    outcomes = dict(
+        sessions.filter(state=State.ENDED)
+        .values_list("outcome")
+        .annotate(n=Count("pk"))
+        .values_list("outcome", "n")
+    )
+    labels = dict(Outcome.choices)
+    return {
+        "days": days,
+        "total": counts["total"],
+        "escalated": counts["escalated"],
+        "dispatched": counts["dispatched"],
+        "accept": _seconds(counts["accept"]),
+        "arrive": _seconds(counts["arrive"]),
+        "outcomes": [(labels.get(k, k), v) for k, v in sorted(outcomes.items())],
+    }
+
+
+def _seconds(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return round(value.total_seconds())
+    return round(float(value) / 1_000_000)  # SQLite returns microseconds
+
+
+@login_required
+def board(request: HttpRequest, slug: str) -> HttpResponse:
+    """The dispatcher view: open sessions, the ones needing a person first and loud."""
+    org = organization_for(request.user, slug=slug, minimum=Role.PEER_WORKER)
+    program = _program(org)
+    now = timezone.now()
+    sessions = sorted(
+        services.open_for(org), key=lambda s: (URGENCY.get(State(s.state), 9), s.started_at)
+    )
+    late = timedelta(seconds=watchdog.threshold())
+    for session in sessions:
+        session.overdue = bool(session.due_at and now - session.due_at > late)
+    return render(
+        request,
+        "checkins/staff/board.html",
+        {
+            "org": org,
+            "program": program,
+            "sessions": sessions,
+            "health": watchdog.status(now),
+            "on_duty": OnDuty.objects.filter(organization=org, user=_user(request)).exists(),
+            "figures": figures(program),
+            "now": now,
+            "dispatch_outcomes": [(o.value, o.label) for o in services.DISPATCH_OUTCOMES],
+        },
+    )
+
+
+@login_required
+def board_session(request: HttpRequest, slug: str, session_id: Any) -> HttpResponse:
+    org = organization_for(request.user, slug=slug, minimum=Role.PEER_WORKER)
+    session = get_object_or_404(Session, pk=session_id, program__organization=org)
+    audit.record(
+        action=AuditAction.CHECKIN_VIEWED, actor=request.user, organization=org, obj=session
+    )
+    return render(
+        request,
+        "checkins/staff/session.html",
+        {
+            "org": org,
+            "session": session,
+            "events": Event.objects.filter(session=session),
+            "callouts": session.callouts.select_related("responder"),
+            "dispatch_outcomes": [(o.value, o.label) for o in services.DISPATCH_OUTCOMES],
+        },
+    )
+
+
+@login_required
+@require_POST
+def board_outcome(request: HttpRequest, slug: str, session_id: Any) -> HttpResponse:
+    org = organization_for(request.user, slug=slug, minimum=Role.PEER_WORKER)
+    session = get_object_or_404(Session, pk=session_id, program__organization=org)
+    try:
+        result = services.dispatcher_outcome(
+            session.pk, outcome=request.POST.get("outcome", ""), actor=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        audit.record(
+            action=AuditAction.CHECKIN_CLOSED,
+            actor=request.user,
+            organization=org,
+            obj=session,
+            metadata={"outcome": request.POST.get("outcome", "")},
+        )
+        if result == "already-ended":
+            messages.info(request, _("This session had already ended."))
+        else:
+            messages.success(request, _("Session closed."))
+    return redirect("checkins-staff:board", slug=org.slug)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def board_start(request: HttpRequest, slug: str) -> HttpResponse:
+    """An operator starts a session for a caller."""
+    org = organization_for(request.user, slug=slug, minimum=Role.PEER_WORKER)
+    program = _program(org)
+    form = OperatorStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.start(
+                _start_data(form),
+                program=program,
+                started_by=request.user,
+                source=_source(form.cleaned_data.get("nonce")),
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Session started for %(alias)s.") % {"alias": session.alias}
+            )
+            return redirect("checkins-staff:board", slug=org.slug)
+    return render(request, "checkins/staff/start.html", {"org": org, "form": form})
+
+
+@login_required
+@require_POST
+def board_duty(request: HttpRequest, slug: str) -> HttpResponse:
+    org = organization_for(request.user, slug=slug, minimum=Role.PEER_WORKER)
+    found = OnDuty.objects.filter(organization=org, user=_user(request))
+    if found.exists():
+        found.delete()
+        messages.success(request, _("You are off duty."))
+    else:
+        phone = ""
+        if request.POST.get("phone"):
+            try:
+                phone = addresses.normalize_phone(request.POST["phone"])
+            except ValueError:
+                messages.error(request, _("This is not a mobile number we can text."))
+                return redirect("checkins-staff:board", slug=org.slug)
+        OnDuty.objects.create(organization=org, user=_user(request), phone=phone)
+        messages.success(request, _("You are on duty: you will be told when a session needs you."))
+    return redirect("checkins-staff:board", slug=org.slug)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def responders(request: HttpRequest, slug: str) -> HttpResponse:
+    org = organization_for(request.user, slug=slug, minimum=Role.COORDINATOR)
+    form = ResponderForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            number = addresses.normalize_phone(form.cleaned_data["phone"])
+        except ValueError:
+            form.add_error("phone", _("This is not a mobile number we can text."))
+        else:
+            responder = form.save(commit=False)
+            responder.organization = org
+            responder.phone = number
+            responder.phone_index = services.phone_index(number)
+            responder.areas = form.cleaned_data["areas"]
+            responder.save()
+            audit.record(
+                action=AuditAction.RESPONDER_CHANGED, actor=request.user, organization=org,
+                obj=responder, metadata={"change": "added"},
+            )  # fmt: skip
+            messages.success(request, _("Responder added."))
+            return redirect("checkins-staff:responders", slug=org.slug)
+    return render(
+        request,
+        "checkins/staff/responders.html",
+        {
+            "org": org,
+            "form": form,
+            "responders": Responder.objects.filter(organization=org, active=True).order_by("alias"),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def responder_toggle(request: HttpRequest, slug: str, responder_id: Any) -> HttpResponse:
+    org = organization_for(request.user, slug=slug, minimum=Role.COORDINATOR)
+    responder = get_object_or_404(Responder, pk=responder_id, organization=org)
+    if request.POST.get("action") == "remove":
+        responder.active = False
+        responder.on_call = False
+        responder.save(update_fields=["active", "on_call", "updated_at"])
+    else:
+        responder.on_call = not responder.on_call
+        responder.save(update_fields=["on_call", "updated_at"])
+    audit.record(
+        action=AuditAction.RESPONDER_CHANGED, actor=request.user, organization=org,
+        obj=responder, metadata={"on_call": responder.on_call, "active": responder.active},
+    )  # fmt: skip
+    return redirect("checkins-staff:responders", slug=org.slug)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def program_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    org = organization_for(request.user, slug=slug, minimum=Role.ORG_ADMIN)
+    program = _program(org)
+    initial = {"areas": program.areas.strip()}
+    form = ProgramForm(request.POST or None, instance=program, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        audit.record(
+            action=AuditAction.CHECKIN_PROGRAM_CHANGED, actor=request.user, organization=org,
+            obj=program, metadata={"fields": sorted(form.changed_data)},
+        )  # fmt: skip
+        messages.success(request, _("Saved."))
+        return redirect("checkins-staff:board", slug=org.slug)
+    return render(request, "checkins/staff/program.html", {"org": org, "form": form})
