@@ -96,13 +96,22 @@ def mfa_off(settings) -> None:  # type: ignore[no-untyped-def]
 
 
 def totp_code(secret: str) -> str:
-    """The current code an authenticator app would show for ``secret``."""
+    """The current code an authenticator app would show for ``secret``.
+
+    A code is valid for its 30-second window only (no tolerance), so near the end of a window
+    this waits for the next one: a busy machine must not turn a late click into a wrong code.
+    """
+    import time
+
     from allauth.mfa.totp.internal.auth import (
         format_hotp_value,
         hotp_value,
         yield_hotp_counters_from_time,
     )
 
+    period = 30
+    if period - time.time() % period < 5:
+        time.sleep(period - time.time() % period + 0.1)
     counter = next(iter(yield_hotp_counters_from_time()))
     return format_hotp_value(hotp_value(secret, counter))
 
