@@ -73,6 +73,27 @@ def fsa_centroid(code: str) -> Place | None:
     return Place(lat=lat, lng=lng, label=f"{fsa} · {place}, {province}", kind="postal")
 
 
+def fsa_province(code: str) -> str:
+    """Two-letter province or territory of a postal area ("" when unknown)."""
+    found = _centroids().get((code or "").upper())
+    return found[3] if found else ""
+
+
+def nearest_fsa(lat: float, lng: float, *, within_km: float = 25.0) -> str | None:
+    """The postal area whose centroid is nearest to a position, if one is within ``within_km``.
+    An approximation (postal areas are polygons, not points), good enough to count events by
+    area when only a position is known."""
+    best, best_km = None, within_km
+    box = bounding_box(lat, lng, within_km)
+    for fsa, (c_lat, c_lng, _place, _province) in _centroids().items():
+        if not (box[0] <= c_lat <= box[1] and box[2] <= c_lng <= box[3]):
+            continue
+        km = haversine_km(lat, lng, c_lat, c_lng)
+        if km <= best_km:
+            best, best_km = fsa, km
+    return best
+
+
 def parse_place(text: str) -> Place:
     """A postal code (or its first three characters) or "lat,lng"; PlaceError otherwise.
 
