@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "harbour.drugcheck",
     "harbour.alerts",
     "harbour.checkins",
+    "harbour.surveillance",
 ]
 
 MIDDLEWARE = [

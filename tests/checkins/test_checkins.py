@@ -235,6 +235,24 @@ def test_checkin_by_text_message(program, twilio, sms_in):
     assert Session.objects.count() == 1
 
 
+def test_responders_go_on_and_off_call_by_text(program, twilio, sms_in):
+    # given an on-call responder who reads French
+    jo = responder(program, RESPONDER_1, lang="fr")
+    # when they text PAUSE, then ON
+    sms_in("PAUSE", "SMa1", sender=RESPONDER_1)
+    jo.refresh_from_db()
+    assert jo.on_call is False
+    assert "vous n’êtes plus de garde" in texts(twilio, RESPONDER_1)[-1]
+    sms_in("on", "SMa2", sender=RESPONDER_1)
+    jo.refresh_from_db()
+    assert jo.on_call is True
+    assert AuditEvent.objects.filter(action="responder-changed", object_id=str(jo.pk)).count() == 2
+    # and a number that is no responder's gets the general help, changing nothing
+    sms_in("OFF", "SMa3", sender=FRIEND)
+    assert "HELP" in texts(twilio, FRIEND)[-1] or "STOP" in texts(twilio, FRIEND)[-1]
+    assert Responder.objects.filter(on_call=True).count() == 1
+
+
 def test_nobody_accepts_so_the_dispatcher_is_alerted_by_email(
     program, twilio, smtp, make_member, staff_client
 ):

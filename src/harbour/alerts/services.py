@@ -5,6 +5,7 @@ email (double opt-in, one-click signed unsubscribe); drafts from dangerous sampl
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -437,6 +438,15 @@ def draft_from_sample(sample: Any) -> Alert | None:
 
 # --- anonymous community reports --------------------------------------------------------------
 
+REPORT_HOOKS: list[Callable[[CommunityReport], Any]] = []
+
+
+def on_report_changed(hook: Callable[[CommunityReport], Any]) -> None:
+    """Other apps react to a new community report and to its review (surveillance counts an
+    overdose report, and stops counting it when a coordinator dismisses it). Runs in the same
+    transaction."""
+    REPORT_HOOKS.append(hook)
+
 
 def report_create(
     *,
@@ -466,7 +476,10 @@ def report_create(
         source=source,
     )
     report.full_clean(exclude=["reviewed_by", "alert"])
-    report.save()
+    with transaction.atomic():
+        report.save()
+        for hook in REPORT_HOOKS:
+            hook(report)
     return report
 
 
@@ -497,6 +510,9 @@ def report_dismiss(*, report: CommunityReport, actor: Any, organization: Any) ->
     CommunityReport.objects.filter(pk=report.pk).update(
         status=ReportStatus.DISMISSED, reviewed_by=actor
     )
+    report.status = ReportStatus.DISMISSED
+    for hook in REPORT_HOOKS:
+        hook(report)
     audit.record(
         action=AuditAction.REPORT_DISMISS, actor=actor, organization=organization, obj=report
     )

@@ -40,10 +40,14 @@ from harbour.checkins.models import (
     State,
     Step,
 )
+from harbour.core import audit
+from harbour.core.models import AuditAction
 from harbour.core.views import absolute_url
 from harbour.notify import addresses
 from harbour.notify import services as notify
 from harbour.notify.crypto import blind_index
+from harbour.surveillance.models import Source
+from harbour.surveillance.services import EventIn, event_record
 
 log = logging.getLogger(__name__)
 
@@ -659,9 +663,42 @@ def finish(callout_id: Any, *, outcome: str, naloxone_doses: int | None = None) 
             )
             _stand_down(session, now, "ok")
             _event(session, Step.ENDED, "responder", at=now, outcome=outcome)
+            if outcome == Outcome.NALOXONE:
+                _overdose_event(session, now)
         return "done"
 
     return str(_retrying(once))
+
+
+def _overdose_event(session: Session, now: datetime) -> None:
+    """A reversal by a responder counts in spike detection: the postal area only, no person."""
+    if not session.fsa or session.training:
+        return
+    event_record(
+        organization=session.program.organization,
+        data=EventIn(
+            occurred_at=now, source=Source.CHECKIN, source_ref=f"checkin:{session.pk}",
+            fsa=session.fsa, naloxone_given=True,
+            substances=[session.substance] if session.substance else [],
+        ),
+    )  # fmt: skip
+
+
+@transaction.atomic
+def responder_availability(*, phone: str, on_call: bool) -> Responder | None:
+    """A peer responder goes on or off call by text (ON / OFF, DISPO / PAUSE). None when the
+    number is not an active responder's."""
+    found = list(Responder.objects.filter(phone_index=phone_index(phone), active=True))
+    for responder in found:
+        if responder.on_call != on_call:
+            Responder.objects.filter(pk=responder.pk).update(
+                on_call=on_call, updated_at=timezone.now()
+            )
+            audit.record(
+                action=AuditAction.RESPONDER_CHANGED, organization=responder.organization,
+                obj=responder, label="responder by text", metadata={"on_call": on_call},
+            )  # fmt: skip
+    return found[0] if found else None
 
 
 def debrief(callout_id: Any, answers: dict[str, Any]) -> None:

@@ -147,6 +147,22 @@ def responder(action: str) -> Any:
     return handler
 
 
+def availability(on_call: bool) -> Any:
+    def handler(*, sender: str, text: str, message_id: str) -> str:
+        found = services.responder_availability(phone=sender, on_call=on_call)
+        if found is None:
+            return help_text()
+        with translation.override(found.lang):
+            if on_call:
+                return _(
+                    "Harbour: you are on call. We will text you if someone near you needs "
+                    "help. Text OFF to stop."
+                )
+            return _("Harbour: you are off call. Text ON when you can answer again.")
+
+    return handler
+
+
 def fallback(*, sender: str, text: str, message_id: str) -> str:
     """HELP or an unknown word from someone in a check-in or a call-out: their own help."""
     callout = _callout_of(sender)
@@ -172,4 +188,8 @@ KEYWORDS = {
     "go": responder("go"),
     "here": responder("here"),
     "ici": responder("here"),
+    "on": availability(True),
+    "dispo": availability(True),
+    "off": availability(False),
+    "pause": availability(False),
 }

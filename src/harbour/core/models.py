@@ -54,6 +54,10 @@ class AuditAction(models.TextChoices):
     CHECKIN_CLOSED = "checkin-closed", _("Check-in session closed by a dispatcher")
     RESPONDER_CHANGED = "responder-changed", _("Peer responder added or changed")
     CHECKIN_PROGRAM_CHANGED = "checkin-program-changed", _("Check-in program settings changed")
+    SURVEILLANCE_IMPORT = "surveillance-import", _("Overdose events imported")
+    SURVEILLANCE_SETTINGS = "surveillance-settings", _("Spike detection settings changed")
+    SIGNAL_DISMISS = "signal-dismiss", _("Signal dismissed")
+    SIGNAL_ALERT = "signal-alert", _("Signal turned into an alert draft")
 
 
 class AuditEvent(models.Model):

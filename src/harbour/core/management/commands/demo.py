@@ -38,6 +38,13 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Check-ins: a Kingston program with 3 fictional responders, {ended} ended sessions."
         )
+        from harbour.demo.surveillance import load as load_surveillance
+
+        events = load_surveillance()
+        self.stdout.write(
+            f"Spikes and trends: {events} new fictional overdose events, a burst in downtown "
+            "Kingston, and PHAC's published figures."
+        )
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (all fictional):"))
         width = max(len(email) for email, _, _ in logins)
         for email, role, org in logins:
