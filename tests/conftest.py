@@ -164,10 +164,12 @@ class TwilioStub:
         self.lock = threading.Lock()
 
     def handle(
-        self, path: str, form: dict[str, str], auth: str, token: str = ""
+        self, path: str, form: dict[str, str], auth: str, token: str = "", topic: str = ""
     ) -> tuple[int, dict[str, Any]]:
         with self.lock:
-            self.requests.append({"path": path, "form": form, "auth": auth, "token": token})
+            self.requests.append(
+                {"path": path, "form": form, "auth": auth, "token": token, "topic": topic}
+            )
             if self.replies:
                 return self.replies.pop(0)
             sid = f"SM{len(self.requests):032x}"
@@ -188,6 +190,7 @@ def twilio(settings) -> Iterator[TwilioStub]:  # type: ignore[no-untyped-def]
                 form,
                 self.headers.get("Authorization", ""),
                 self.headers.get("I-Twilio-Idempotency-Token", ""),
+                self.headers.get("Topic", ""),
             )
             data = _json.dumps(body).encode()
             self.send_response(status)

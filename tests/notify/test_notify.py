@@ -133,6 +133,22 @@ def test_email_over_smtp_and_bounces_unsubscribe(smtp):
     assert bounced.status == Status.FAILED and OptOut.objects.get().reason == "bounce"
 
 
+def test_an_email_resent_after_a_worker_died_keeps_its_message_id(smtp):
+    # given an email sent, whose worker died before it could record so
+    message = services.enqueue(key="alert:1:sub:2:email", channel="email", to="a@example.org",
+                               subject="S", body="B")  # fmt: skip
+    services.deliver_due()
+    Message.objects.filter(pk=message.pk).update(
+        status=Status.SENDING, lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    # when another run sends it again
+    services.deliver_due()
+    # then both copies have the same Message-ID: mail systems keep one of them
+    first, second = smtp.messages
+    assert first["Message-ID"] == second["Message-ID"]
+    assert first["Message-ID"].startswith("<") and first["Message-ID"].endswith("@harbour.invalid>")
+
+
 def test_the_worker_delivers_after_the_transaction_commits(
     twilio, run_tasks, django_capture_on_commit_callbacks
 ):

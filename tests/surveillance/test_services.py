@@ -451,3 +451,30 @@ def test_a_city_holding_the_same_events_as_the_community_is_not_signalled_twice(
     levels = {(s.method, s.level, s.area) for s in found}
     assert (Method.POISSON_GAMMA, Level.CITY, "Kingston") in levels
     assert not [s for s in found if s.level == Level.COMMUNITY]
+
+
+def test_cdc_counts_load_and_a_short_real_series_gives_not_enough_history(tmp_path, capsys):
+    import numpy as np
+
+    from harbour.surveillance import detection
+
+    # given the CDC excerpt (5 jurisdictions, 3 indicators, 12-month-ending counts by month)
+    path = DATA / "cdc_vsrr_excerpt.csv"
+    call_command("import-harms", str(path), "--format", "cdc")
+    assert "405 published figures loaded" in capsys.readouterr().out
+    us = list(
+        PublishedSeries.objects.filter(
+            publisher="cdc", region="United States", substance="Number of Drug Overdose Deaths"
+        ).order_by("period_start")
+    )
+    assert (len(us), us[0].period, us[0].value, us[-1].period) == (45, "2015-01", 47523, "2018-09")
+    counts = np.array([row.value for row in us])
+    # when Farrington is asked for the newest month of 45 (it needs five years of history)
+    result = detection.farrington_flexible(counts, freq=12, range=[44])
+    # then "not enough history": no bound, no alarm, no error
+    assert np.isnan(result.upperbound[44]) and not result.alarm.any()
+    # and EARS C1 has bounds once seven months of baseline exist
+    ears = detection.ears(counts, method="C1")
+    assert np.isnan(ears.upperbound[:7]).all() and np.isfinite(ears.upperbound[7:]).all()
+    with pytest.raises(CommandError, match="needs the CSV file"):
+        call_command("import-harms", "--format", "cdc")

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Min, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -349,26 +349,42 @@ def next_due() -> datetime | None:
     return Session.objects.filter(state__in=TIMED_STATES).aggregate(t=Min("due_at"))["t"]
 
 
+STEP_BATCH = 20
+
+
 def advance_due(now: datetime | None = None, *, limit: int = 200) -> int:
-    """Advance every session whose time has come. Safe in several workers at once: each step is
-    a compare-and-set, so a session another worker moved first is skipped."""
+    """Advance every session whose time has come, up to ``limit``. Safe in several workers at
+    once: on PostgreSQL each takes due sessions with ``FOR UPDATE SKIP LOCKED`` (so two workers
+    share the work instead of queueing behind each other); on SQLite the write lock does the
+    same; and each step is still a compare-and-set on the session's version.
+
+    Steps are committed ``STEP_BATCH`` at a time, each in its own savepoint (a step that fails
+    is undone alone): one commit, so one disk flush, for many steps. Texts are sent only after
+    the commit (the clock sends urgent messages right after this returns)."""
     now = now or timezone.now()
-    due = list(
-        Session.objects.filter(state__in=TIMED_STATES, due_at__lte=now)
-        .order_by("due_at")
-        .values_list("pk", "version")[:limit]
-    )
     moved = 0
-    for pk, version in due:
-        try:
-            with transaction.atomic():
-                session = Session.objects.get(pk=pk)
-                if session.version != version or session.due_at is None or session.due_at > now:
-                    continue
-                _timed_step(session, timezone.now())
-            moved += 1
-        except (Conflict, IntegrityError):
-            continue  # another worker moved it
+    seen: set[Any] = set()
+    while len(seen) < limit:
+        with transaction.atomic():
+            due = (
+                Session.objects.filter(state__in=TIMED_STATES, due_at__lte=now)
+                .exclude(pk__in=seen)
+                .select_related("program", "program__organization")
+                .order_by("due_at")
+            )
+            if connection.vendor == "postgresql":
+                due = due.select_for_update(skip_locked=True, of=("self",))
+            batch = list(due[: min(STEP_BATCH, limit - len(seen))])
+            for session in batch:
+                seen.add(session.pk)
+                try:
+                    with transaction.atomic():
+                        _timed_step(session, timezone.now())
+                    moved += 1
+                except (Conflict, IntegrityError):
+                    continue  # another worker, or a reply, moved it first
+        if len(batch) < STEP_BATCH:
+            break
     return moved
 
 

@@ -188,7 +188,7 @@ class PublishedSeries(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     publisher = models.CharField(max_length=20, default="phac")
-    substance = models.CharField(max_length=20)  # Opioids, Stimulants
+    substance = models.CharField(max_length=80)  # Opioids, Stimulants; CDC indicators
     harm = models.CharField(max_length=60)  # Deaths, Hospitalizations, ED visits, EMS
     region = models.CharField(max_length=60)
     period = models.CharField(max_length=10)  # "2024 Q3"

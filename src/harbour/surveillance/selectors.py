@@ -152,8 +152,10 @@ def cell_counts(events: QuerySet[OverdoseEvent], *, resolution: int = 7) -> dict
     return dict(counter)
 
 
-def settings_row(organization: Any) -> DetectionSettings:
-    return settings_for(organization)
+def suppressed(counts: dict[str, int]) -> dict[str, suppression.Cell]:
+    """Map cells as published: counts 1–4 hidden, and one more where a single hidden cell
+    could be worked out from the total."""
+    return dict(zip(counts, suppression.row(list(counts.values())), strict=True))
 
 
 # --- panels from other apps -------------------------------------------------------------------
@@ -260,8 +262,7 @@ def public_summary(*, weeks: int = 12, today: date | None = None) -> PublicSumma
     published = suppression.table([by_area[name] for name in names] or [[0, 0]])
     areas = [(name, *published.cells[i], published.row_totals[i]) for i, name in enumerate(names)]
     weekly = suppression.row(by_week[:split]) + suppression.row(by_week[split:])
-    by_cell = cell_counts(events, resolution=PUBLIC_H3_RESOLUTION)
-    cells = dict(zip(by_cell, suppression.row(list(by_cell.values())), strict=True))
+    cells = suppressed(cell_counts(events, resolution=PUBLIC_H3_RESOLUTION))
     return PublicSummary(
         weeks=starts, weekly=weekly, areas=areas,  # type: ignore[arg-type]
         recent_total=published.column_totals[0], before_total=published.column_totals[1],

@@ -457,6 +457,51 @@ def published_import(*, text: str, filename: str = "SubstanceHarmsData.csv") -> 
     return len(rows)
 
 
+_MONTHS = {name: n for n, name in enumerate(
+    ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+     "October", "November", "December"], start=1)}  # fmt: skip
+
+
+def published_import_cdc(*, text: str, filename: str = "VSRR.csv") -> int:
+    """CDC's provisional drug overdose death counts (VSRR): 12-month-ending counts by state,
+    month and drug indicator, kept as published (a blank value is missing). Replaces what was
+    loaded from the CDC."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    need = {"State Name", "Year", "Month", "Indicator", "Data Value"}
+    missing = sorted(need - set(reader.fieldnames or []))
+    if missing:
+        raise ImportError_([f"{filename}:1: missing columns {', '.join(missing)}"])
+    rows: dict[tuple[str, ...], PublishedSeries] = {}
+    errors = []
+    for line, raw in enumerate(reader, start=2):
+        month = _MONTHS.get(raw["Month"].strip())
+        if month is None or not raw["Year"].strip().isdigit():
+            errors.append(
+                f"{filename}:{line}: column 'Month'/'Year': {raw['Month']!r} {raw['Year']!r}"
+            )
+            continue
+        value_text = raw["Data Value"].strip().replace(",", "")
+        try:
+            value = float(value_text) if value_text else None
+        except ValueError:
+            errors.append(f"{filename}:{line}: column 'Data Value': {raw['Data Value']!r}")
+            continue
+        year = int(raw["Year"])
+        period = f"{year}-{month:02d}"
+        key = (raw["Indicator"], raw["State Name"], period)
+        rows[key] = PublishedSeries(
+            publisher="cdc", substance=raw["Indicator"][:80], harm="Deaths, 12 months ending",
+            region=raw["State Name"][:60], period=period, period_start=date(year, month, 1),
+            unit="Number", value=value,
+        )  # fmt: skip
+    if errors:
+        raise ImportError_(errors[:MAX_ERRORS])
+    with transaction.atomic():
+        PublishedSeries.objects.filter(publisher="cdc").delete()
+        PublishedSeries.objects.bulk_create(rows.values(), batch_size=1000)
+    return len(rows)
+
+
 # --- settings ---------------------------------------------------------------------------------
 
 
@@ -540,7 +585,7 @@ def _series(events: Iterable[tuple[datetime, str, str, str]], now: datetime, ste
     return Series(keys=list(keys), counts=counts, now=now, step=step)
 
 
-_FINEST_FIRST = {Level.FSA: 0, Level.CITY: 1, Level.REGION: 2, Level.COMMUNITY: 3}
+_FINEST_FIRST: dict[str, int] = {Level.FSA: 0, Level.CITY: 1, Level.REGION: 2, Level.COMMUNITY: 3}
 
 
 def _distinct(series: Series) -> Series:
@@ -615,6 +660,7 @@ def find_signals(
     (imported here: scipy takes most of a second to load, and the worker's clock, which
     records events, must start fast after a restart)."""
     from harbour.surveillance import detection
+
     methods = options.method_list()
     areas = options.area_list()
     found: list[Found] = []

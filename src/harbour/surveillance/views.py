@@ -57,7 +57,8 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             "chart": charts.timeline(line.days, title=_timeline_title(line)),
             "areas": selectors.area_counts(org, days=28)[:30],
             "map": charts.hex_map(
-                selectors.cell_counts(events), title=_("Events in the last 28 days, by area")
+                selectors.suppressed(selectors.cell_counts(events)),
+                title=_("Events in the last 28 days, by area (counts under 5 hidden)"),
             ),
             "panels": selectors.panels(request.user, org, today - timedelta(days=27), today),
             "settings": services.settings_for(org),

@@ -10,15 +10,19 @@ from harbour.surveillance import services
 
 class Command(BaseCommand):
     help = (
-        "Load PHAC's opioid- and stimulant-related harms (Health Infobase CSV, "
-        "SubstanceHarmsData.csv) for the public trends page: overall numbers and crude rates "
-        "by region and quarter; suppressed values are kept as missing. Replaces what was loaded."
+        "Load published harms for context: --format phac (default), PHAC's opioid- and "
+        "stimulant-related harms (Health Infobase CSV, SubstanceHarmsData.csv: overall numbers "
+        "and crude rates by region and quarter, suppressed values kept as missing; without FILE, "
+        "the copy shipped with Harbour), shown on the public trends page; or --format cdc, the "
+        "CDC's provisional drug overdose death counts (VSRR: 12-month-ending counts by state, "
+        "month and drug). Replaces what was loaded from the same publisher."
     )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
-            "file", nargs="?", help="The CSV file (default: the copy shipped with Harbour)."
+            "file", nargs="?", help="The CSV file (default: PHAC's copy shipped with Harbour)."
         )
+        parser.add_argument("--format", choices=["phac", "cdc"], default="phac")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["file"]:
@@ -28,10 +32,17 @@ class Command(BaseCommand):
             except (OSError, UnicodeDecodeError) as exc:
                 raise CommandError(f"cannot read {path}: {exc}") from exc
             name = path.name
-        else:
+        elif options["format"] == "phac":
             text, name = services.shipped_harms(), "SubstanceHarmsData.csv"
+        else:
+            raise CommandError("--format cdc needs the CSV file")
+        load = (
+            services.published_import_cdc
+            if options["format"] == "cdc"
+            else services.published_import
+        )
         try:
-            count = services.published_import(text=text, filename=name)
+            count = load(text=text, filename=name)
         except services.ImportError_ as exc:
             for line in exc.errors:
                 self.stderr.write(line)
