@@ -89,6 +89,10 @@ def test_the_whole_path_from_sample_to_subscribers(
     [received] = smtp.messages
     assert received["To"] == "sam@example.org"
     assert "/alerts/unsubscribe/" in received.get_payload()
+    # mail clients get a one-click unsubscribe (RFC 8058) to the same signed link
+    link = re.search(r"http://\S+/alerts/unsubscribe/\S+/", received.get_payload())[0]
+    assert "".join(received["List-Unsubscribe"].split()) == f"<{link}>"  # long lines fold
+    assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     sent = Message.objects.filter(status=Status.SENT)
     assert sent.count() == 3
     assert not Message.objects.filter(idempotency_key__contains=str(elsewhere.pk)).exists()
@@ -270,7 +274,14 @@ def test_email_double_opt_in_and_one_click_unsubscribe(client, org_a, admin_a):
     message = Message.objects.get(idempotency_key__startswith=f"alert:{alert.pk}")
     unsubscribe = re.search(r"/alerts/unsubscribe/[^/\s]+/", message.body)[0]
     assert client.get(unsubscribe).status_code == 200 and Subscription.objects.count() == 1
-    client.post(unsubscribe)
+    # a mail client's one-click: a POST without any form or cookie of ours
+    from django.test import Client
+
+    one_click = Client(enforce_csrf_checks=True).post(
+        unsubscribe, "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )  # fmt: skip
+    assert one_click.status_code == 200
     assert Subscription.objects.count() == 0
 
 

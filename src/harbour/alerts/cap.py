@@ -3,6 +3,7 @@ fr-CA, as the Canadian CAP-CP profile does)."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from xml.etree import ElementTree as ET
 
@@ -64,6 +65,15 @@ def cap_xml(alert: Alert) -> bytes:
         _sub(info, "description", f"{body}\n\n{appearance}".strip())
         _sub(info, "instruction", INSTRUCTION[lang])
         _sub(info, "web", absolute_url("alerts:detail", alert_id=alert.pk))
+        if alert.photo_type:
+            photo = bytes(alert.photo or b"")
+            resource = ET.SubElement(info, f"{{{NS}}}resource")
+            _sub(resource, "resourceDesc", str(tr(alert, "photo_alt", lang)) or "Photo")
+            _sub(resource, "mimeType", alert.photo_type)
+            _sub(resource, "size", str(len(photo)))
+            _sub(resource, "uri", absolute_url("alerts:photo", alert_id=alert.pk))
+            # CAP 1.2 asks for SHA-1 here; it identifies the file, it protects nothing
+            _sub(resource, "digest", hashlib.sha1(photo, usedforsecurity=False).hexdigest())
         area = ET.SubElement(info, f"{{{NS}}}area")
         description = tr(alert, "area_description", lang)
         _sub(area, "areaDesc", str(description))

@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from harbour.alerts import images
 from harbour.alerts.models import ReportKind, Severity
-from harbour.alerts.services import parse_areas
+from harbour.alerts.services import PHOTO_ERRORS, parse_areas
 
 
 class AreasField(forms.CharField):
@@ -61,6 +62,41 @@ class AlertForm(forms.Form):
     valid_days = forms.IntegerField(
         label=_("Valid for (days)"), min_value=1, max_value=90, initial=7
     )
+    photo = forms.FileField(
+        label=_("Photo (optional)"),
+        required=False,
+        help_text=_(
+            "Of the drug or its packaging: JPEG or PNG, at most 1.5 MB. Where and when it was "
+            "taken, and the phone's details, are removed before it is kept. No faces."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
+    )
+    photo_alt_en = forms.CharField(
+        label=_("What the photo shows (English)"), max_length=200, required=False
+    )
+    photo_alt_fr = forms.CharField(
+        label=_("What the photo shows (French)"), max_length=200, required=False
+    )
+
+    def clean_photo(self) -> Any:
+        upload = self.cleaned_data.get("photo")
+        if not upload:
+            return None
+        if upload.size > images.MAX_BYTES:
+            raise forms.ValidationError(PHOTO_ERRORS["too-large"])
+        try:
+            return images.clean(upload.read())
+        except images.ImageRejected as exc:
+            raise forms.ValidationError(PHOTO_ERRORS[exc.code]) from exc
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("photo") and not (data.get("photo_alt_en") or "").strip():
+            self.add_error(
+                "photo_alt_en",
+                _("Say in a few words what the photo shows, for people who cannot see it."),
+            )
+        return data
 
     def valid_until(self) -> Any:
         return timezone.now() + timedelta(days=self.cleaned_data["valid_days"])

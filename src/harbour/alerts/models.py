@@ -58,6 +58,13 @@ class Alert(BaseModel):
     source_sample = models.ForeignKey(
         "drugcheck.Sample", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # an optional photo (of the drug or its packaging), kept in the database without its
+    # metadata (alerts/images.py): it is backed up and served with the alert, nowhere else
+    photo = models.BinaryField(null=True, blank=True, editable=False)
+    photo_type = models.CharField(max_length=20, blank=True)
+    photo_width = models.PositiveIntegerField(null=True, blank=True)
+    photo_height = models.PositiveIntegerField(null=True, blank=True)
+    photo_alt = models.CharField(_("what the photo shows"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["-published_at", "-created_at"]

@@ -15,7 +15,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from harbour.alerts import images
 from harbour.alerts.models import (
     Alert,
     AlertPolicy,
@@ -126,6 +128,49 @@ def alert_draft(
     return alert
 
 
+PHOTO_ERRORS = {
+    "not-an-image": gettext_lazy("The photo must be a JPEG or PNG picture."),
+    "too-large": gettext_lazy("The photo is too large: at most 1.5 MB."),
+    "too-big": gettext_lazy("The photo is too big: at most 8000 pixels a side."),
+    "broken": gettext_lazy("The photo file is damaged or not a picture."),
+}
+
+
+@transaction.atomic
+def alert_photo_set(
+    *, alert: Alert, actor: Any, data: bytes, alt_en: str, alt_fr: str = ""
+) -> Alert:
+    """Add (or replace) a draft's photo, without its metadata (where and when it was taken, the
+    phone's make). Needs words for people who cannot see it."""
+    require_role(actor, alert.organization_id, Role.OUTREACH_WORKER)
+    current = Alert.objects.select_for_update().filter(pk=alert.pk).values_list("status", flat=True)
+    if current.first() != AlertStatus.DRAFT:
+        raise ValidationError({"photo": _("Only a draft's photo can change.")})
+    if not alt_en.strip():
+        raise ValidationError(
+            {
+                "photo_alt_en": _(
+                    "Say in a few words what the photo shows, for people who cannot see it."
+                )
+            }
+        )
+    try:
+        image = images.clean(data)
+    except images.ImageRejected as exc:
+        raise ValidationError({"photo": PHOTO_ERRORS[exc.code]}) from exc
+    Alert.objects.filter(pk=alert.pk).update(
+        photo=image.data, photo_type=image.content_type, photo_width=image.width,
+        photo_height=image.height, photo_alt_en=alt_en.strip()[:200],
+        photo_alt_fr=alt_fr.strip()[:200] or None, updated_at=timezone.now(),
+    )  # fmt: skip
+    audit.record(
+        action=AuditAction.ALERT_DRAFT, actor=actor, organization=alert.organization, obj=alert,
+        metadata={"photo": image.content_type, "bytes": len(image.data)},
+    )  # fmt: skip
+    alert.refresh_from_db()
+    return alert
+
+
 @transaction.atomic
 def alert_submit(*, alert: Alert, actor: Any) -> Alert:
     """Send for approval, or publish at once where the organization needs no second person."""
@@ -219,7 +264,7 @@ def fan_out(alert: Alert) -> int:
     items = []
     for subscription in subscribers_of(alert).iterator(chunk_size=2000):
         lang = subscription.lang if subscription.lang in ("en", "fr") else "en"
-        title, text, _link = _texts(alert, lang, subscription)
+        title, text, unsubscribe_link = _texts(alert, lang, subscription)
         items.append(
             notify.Outgoing(
                 key=f"alert:{alert.pk}:sub:{subscription.pk}:{subscription.channel}",
@@ -228,6 +273,7 @@ def fan_out(alert: Alert) -> int:
                 subject=f"Harbour: {title}" if subscription.channel == "email" else title,
                 body=text,
                 lang=lang,
+                unsubscribe_url=unsubscribe_link,
             )
         )
     return notify.enqueue_many(items)

@@ -17,4 +17,5 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("<uuid:alert_id>/", views.alert_detail, name="detail"),
     path("<uuid:alert_id>/cap.xml", views.alert_cap, name="cap"),
+    path("<uuid:alert_id>/photo", views.alert_photo, name="photo"),
 ]

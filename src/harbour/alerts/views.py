@@ -9,11 +9,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from harbour.accounts.selectors import organization_for
@@ -40,6 +42,20 @@ def _public_or_404(alert_id: Any) -> Alert:
 @require_safe
 def alert_detail(request: HttpRequest, alert_id: Any) -> HttpResponse:
     return render(request, "alerts/detail.html", {"alert": _public_or_404(alert_id)})
+
+
+@require_safe
+def alert_photo(request: HttpRequest, alert_id: Any) -> HttpResponse:
+    """A published alert's photo for anyone; a draft's for its organization's staff."""
+    alert = selectors.photo_of(alert_id, actor=request.user)
+    if alert is None:
+        raise Http404
+    response = HttpResponse(bytes(alert.photo or b""), content_type=alert.photo_type)
+    response["Cache-Control"] = (
+        "private, no-store" if alert.status == "draft" else "public, max-age=3600"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_safe
@@ -127,9 +143,11 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "alerts/confirmed.html", {"ok": subscription is not None})
 
 
+@csrf_exempt  # the signed token in the address is the authority; mail clients post no form
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    """GET asks (mail scanners follow links); POST, or a mail client's one-click, ends it."""
+    """GET asks (mail scanners follow links); POST, or a mail client's one-click
+    (``List-Unsubscribe-Post``, RFC 8058), ends it."""
     if request.method == "POST":
         done = services.unsubscribe(token)
         return render(request, "alerts/unsubscribed.html", {"ok": done})
@@ -143,23 +161,29 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def staff_alerts(request: HttpRequest, slug: str) -> HttpResponse:
     org = organization_for(request.user, slug=slug, minimum=Role.OUTREACH_WORKER)
-    form = AlertForm(request.POST or None)
+    form = AlertForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.alert_draft(
-                actor=request.user,
-                organization=org,
-                title_en=data["title_en"],
-                title_fr=data.get("title_fr") or "",
-                body_en=data["body_en"],
-                body_fr=data.get("body_fr") or "",
-                appearance_en=data.get("appearance_en") or "",
-                severity=data["severity"],
-                areas=data["areas"],
-                area_description_en=data["area_description_en"],
-                valid_until=form.valid_until(),
-            )
+            with transaction.atomic():
+                alert = services.alert_draft(
+                    actor=request.user,
+                    organization=org,
+                    title_en=data["title_en"],
+                    title_fr=data.get("title_fr") or "",
+                    body_en=data["body_en"],
+                    body_fr=data.get("body_fr") or "",
+                    appearance_en=data.get("appearance_en") or "",
+                    severity=data["severity"],
+                    areas=data["areas"],
+                    area_description_en=data["area_description_en"],
+                    valid_until=form.valid_until(),
+                )
+                if data.get("photo"):
+                    services.alert_photo_set(
+                        alert=alert, actor=request.user, data=data["photo"].data,
+                        alt_en=data["photo_alt_en"], alt_fr=data.get("photo_alt_fr") or "",
+                    )  # fmt: skip
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

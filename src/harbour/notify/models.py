@@ -34,6 +34,8 @@ class Message(BaseModel):
     recipient = EncryptedTextField()
     recipient_index = models.CharField(max_length=40, db_index=True)
     subject = models.CharField(max_length=200, blank=True)
+    # emails to subscribers: the signed one-click unsubscribe link (List-Unsubscribe, RFC 8058)
+    unsubscribe_url = models.CharField(max_length=500, blank=True)
     body = EncryptedTextField()
     lang = models.CharField(max_length=5, default="en")
     # check-in prompts and call-outs: sent before anything else, on a short lease

@@ -120,6 +120,16 @@ def send_email(message: Message, *, connection: Any) -> str:
             "Auto-Submitted": "auto-generated",
             # lets a receiving system (and the fan-out benchmark) recognise a resend
             "X-Harbour-Message": message.idempotency_key,
+            # mail clients show an "unsubscribe" button that ends the subscription in one
+            # click (a POST to the signed link: RFC 8058)
+            **(
+                {
+                    "List-Unsubscribe": f"<{message.unsubscribe_url}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                }
+                if message.unsubscribe_url
+                else {}
+            ),
         },
     )
     try:

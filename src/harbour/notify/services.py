@@ -72,6 +72,7 @@ def enqueue(
     subject: str = "",
     lang: str = "en",
     urgent: bool = False,
+    unsubscribe_url: str = "",
 ) -> Message:
     """Queue one message. The same ``key`` again returns the message already queued (so a
     retried caller never sends twice). An opted-out recipient gets a cancelled message: the
@@ -87,6 +88,7 @@ def enqueue(
         recipient=recipient,
         recipient_index=recipient_index(channel, recipient),
         subject=subject[:200],
+        unsubscribe_url=unsubscribe_url[:500],
         body=body,
         lang=lang,
         urgent=urgent,
@@ -108,6 +110,7 @@ class Outgoing:
     body: str
     subject: str = ""
     lang: str = "en"
+    unsubscribe_url: str = ""
 
 
 def enqueue_many(items: list[Outgoing], *, batch_size: int = 1000) -> int:
@@ -150,6 +153,7 @@ def enqueue_many(items: list[Outgoing], *, batch_size: int = 1000) -> int:
                     recipient=recipient,
                     recipient_index=index,
                     subject=item.subject[:200],
+                    unsubscribe_url=item.unsubscribe_url[:500],
                     body=item.body,
                     lang=item.lang,
                     status=Status.CANCELLED if cancelled else Status.QUEUED,
