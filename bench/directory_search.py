@@ -16,7 +16,6 @@ search results page under 60 KB of HTML.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -25,6 +24,8 @@ import time
 import uuid
 from datetime import time as dtime
 from pathlib import Path
+
+from _scratch import percentile, setup, teardown
 
 WORDS = [
     ("naloxone", "harm-reduction.naloxone"),
@@ -45,46 +46,6 @@ TIMEZONES = {
     "NL": "America/St_Johns", "PE": "America/Halifax", "YT": "America/Whitehorse",
     "NT": "America/Yellowknife", "NU": "America/Iqaluit",
 }  # fmt: skip
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def setup(var_dir: str) -> None:
-    os.environ["HARBOUR_VAR_DIR"] = var_dir
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "harbour.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        # a scratch database next to the one configured, dropped afterwards
-        from django.db import connection
-
-        name = f"harbour_bench_{os.getpid()}"
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE {name}")
-        connection.close()
-        settings.DATABASES["default"]["NAME"] = name
-        os.environ["HARBOUR_BENCH_PG_DB"] = name
-    call_command("migrate", verbosity=0)
-
-
-def teardown() -> None:
-    name = os.environ.get("HARBOUR_BENCH_PG_DB")
-    if not name:
-        return
-    from django.conf import settings
-    from django.db import connection
-
-    connection.close()
-    settings.DATABASES["default"]["NAME"] = "postgres"
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {name}")
 
 
 def generate(n_services: int, rng: random.Random) -> None:
@@ -210,7 +171,7 @@ def main() -> int:
     rng = random.Random(20261122)
 
     with tempfile.TemporaryDirectory() as var_dir:
-        setup(var_dir)
+        setup(var_dir, "directory")
         try:
             return run(n_services, n_queries, rng)
         finally:

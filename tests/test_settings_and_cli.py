@@ -91,14 +91,14 @@ def test_demo_is_idempotent_and_prints_logins(capsys):
     call_command("demo")
     first = capsys.readouterr().out
     call_command("demo")
-    assert Organization.objects.filter(slug__startswith="demo-").count() == 3
+    assert Organization.objects.filter(slug__startswith="demo-").count() == 4
     assert {o.city for o in Organization.objects.all()} == {
         "Kingston",
         "Montréal",
         "Haliburton County",
     }
-    assert User.objects.filter(is_demo=True).count() == 11
-    assert Membership.objects.count() == 11
+    assert User.objects.filter(is_demo=True).count() == 14
+    assert Membership.objects.count() == 14
     assert "coordinator@lighthouse.demo.harbour.test" in first
     assert "password for every demo account: harbour-demo-2026" in first
     roles = set(

@@ -20,6 +20,8 @@ from harbour.core import api_errors
 from harbour.core.api import router as core_router
 from harbour.directory.api import router as directory_router
 from harbour.drugcheck.api import router as drugcheck_router
+from harbour.outreach.api import router as outreach_router
+from harbour.referrals.api import router as referrals_router
 
 
 class StaffSession(SessionAuth):
@@ -67,3 +69,5 @@ api.add_router("", core_router)
 api.add_router("", accounts_router)
 api.add_router("", directory_router)
 api.add_router("", drugcheck_router)
+api.add_router("", referrals_router)
+api.add_router("", outreach_router)

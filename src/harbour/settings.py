@@ -99,7 +99,11 @@ INSTALLED_APPS = [
     "harbour.drugcheck",
     "harbour.alerts",
     "harbour.checkins",
+    "harbour.referrals",
     "harbour.surveillance",
+    "harbour.meetings",
+    "harbour.outreach",
+    "harbour.mentoring",
 ]
 
 MIDDLEWARE = [

@@ -55,6 +55,15 @@ ORGS = (
         "ON",
         (Role.PEER_WORKER, Role.COORDINATOR, Role.ORG_ADMIN),
     ),
+    DemoOrg(
+        "demo-bayview",
+        "Bayview Recovery Centre (demo)",
+        "Centre de rétablissement Bayview (démo)",
+        OrganizationType.COMMUNITY_ORGANIZATION,
+        "Kingston",
+        "ON",
+        (Role.PEER_WORKER, Role.COORDINATOR, Role.ORG_ADMIN),
+    ),
 )
 
 ROLE_LOCAL: dict[str, str] = {

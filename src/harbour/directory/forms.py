@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from harbour.core import geo
+from harbour.core.forms import NearFieldMixin
 from harbour.directory.models import SuggestionField
 
 RADIUS_CHOICES = [
@@ -19,7 +20,7 @@ RADIUS_CHOICES = [
 ]
 
 
-class SearchForm(forms.Form):
+class SearchForm(NearFieldMixin, forms.Form):
     q = forms.CharField(
         label=_("What do you need?"),
         required=False,
@@ -72,25 +73,6 @@ class SearchForm(forms.Form):
         attribute: Any = self.fields["attributes"]
         attribute.choices = [(t.code, t.name) for t in attributes]
         self.place: geo.Place | None = None
-
-    def clean_near(self) -> str:
-        near = self.cleaned_data.get("near", "").strip()
-        if near:
-            try:
-                self.place = geo.parse_place(near)
-            except geo.PlaceError as exc:
-                if exc.code == "unknown_postal_code":
-                    raise forms.ValidationError(
-                        _(
-                            "We do not know the postal code “%(code)s”. Check it, or try the "
-                            "first three characters, such as K7L."
-                        ),
-                        params={"code": near},
-                    ) from exc
-                raise forms.ValidationError(
-                    _("Enter a postal code such as K7L, or a position such as 44.23,-76.49.")
-                ) from exc
-        return near
 
 
 class SuggestionForm(forms.Form):

@@ -38,12 +38,33 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Check-ins: a Kingston program with 3 fictional responders, {ended} ended sessions."
         )
+        from harbour.demo.outreach import load as load_outreach
+
+        encounters = load_outreach()
+        self.stdout.write(
+            f"Outreach: {encounters} new fictional encounters, stock and naloxone for two demo "
+            "organizations."
+        )
         from harbour.demo.surveillance import load as load_surveillance
 
         events = load_surveillance()
         self.stdout.write(
             f"Spikes and trends: {events} new fictional overdose events, a burst in downtown "
             "Kingston, and PHAC's published figures."
+        )
+        from harbour.demo.referrals import load as load_referrals
+
+        referrals = load_referrals()
+        self.stdout.write(
+            f"Referrals: {referrals} new fictional referrals from Lighthouse to the Bayview "
+            "Recovery Centre, one in each state."
+        )
+        from harbour.demo.meetings import load as load_meetings
+
+        listed, mentors = load_meetings()
+        self.stdout.write(
+            f"Meetings: {listed} fictional meetings in Kingston, Montréal (in French) and online; "
+            f"a Kingston mentoring program with {mentors} fictional mentors and a request."
         )
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (all fictional):"))
         width = max(len(email) for email, _, _ in logins)

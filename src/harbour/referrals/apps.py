@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReferralsConfig(AppConfig):
+    name = "harbour.referrals"
+    label = "referrals"
+    verbose_name = _("Referrals")
+
+    def ready(self) -> None:
+        from datetime import timedelta
+
+        from harbour.core import schedule
+        from harbour.referrals.tasks import remind
+
+        # referrals not acknowledged in two business days: the receiving organization, then
+        # its admins (the reminders themselves are rows' due times, claimed with a CAS)
+        schedule.register("referrals.remind", every=timedelta(minutes=5), task=remind)

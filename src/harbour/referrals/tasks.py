@@ -1,0 +1,13 @@
+"""Referral background work: thin, idempotent, safe to retry."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def remind() -> int:
+    """Remind receiving organizations of referrals they have not acknowledged (every 5 min)."""
+    from harbour.referrals.services import reminders_send
+
+    return reminders_send()
