@@ -6,6 +6,7 @@ by blind index."""
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from harbour.core.models import BaseModel
@@ -53,7 +54,19 @@ class Message(BaseModel):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        # what a delivery run claims, urgent first, by due time (services._claim): one partial
+        # index each, as Django writes ``urgent=False`` as ``NOT urgent``, which no index on the
+        # column itself can serve as a range
+        indexes = [
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                condition=Q(urgent=True),
+                name="notify_due_urgent",
+            ),
+            models.Index(
+                fields=["status", "next_attempt_at"], condition=Q(urgent=False), name="notify_due"
+            ),
+        ]
         verbose_name = _("message")
         verbose_name_plural = _("messages")
 

@@ -15,7 +15,6 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from harbour.notify import addresses, crypto, senders
@@ -187,15 +186,20 @@ def _bookkeeping() -> None:
 
 def _claim(limit: int, now: datetime, owner: str, *, urgent: bool) -> list[Message]:
     """Lease up to ``limit`` due messages to this delivery run, in one short transaction."""
-    due = Q(status=Status.QUEUED, next_attempt_at__lte=now) | Q(
-        status=Status.SENDING, lease_until__lt=now
-    )
+    # Two queries, each a range of the (urgent, status, next_attempt_at) index: an OR of the two
+    # made both databases read every queued row and sort them on each claim (100,000 queued
+    # messages: the fan-out slowed down as it went).
     with transaction.atomic():
         _bookkeeping()
-        rows = Message.objects.filter(due, urgent=urgent).order_by("next_attempt_at")
+        base = Message.objects.filter(urgent=urgent)
+        expired = base.filter(status=Status.SENDING, lease_until__lt=now)
+        queued = base.filter(status=Status.QUEUED, next_attempt_at__lte=now)
         if connection.vendor == "postgresql":
-            rows = rows.select_for_update(skip_locked=True)
-        claimed = list(rows[:limit])
+            expired = expired.select_for_update(skip_locked=True)
+            queued = queued.select_for_update(skip_locked=True)
+        claimed = list(expired.order_by("next_attempt_at")[:limit])
+        if len(claimed) < limit:
+            claimed += list(queued.order_by("next_attempt_at")[: limit - len(claimed)])
         if claimed:
             Message.objects.filter(pk__in=[m.pk for m in claimed]).update(
                 status=Status.SENDING, lease_until=now + lease(urgent=urgent), lease_owner=owner
