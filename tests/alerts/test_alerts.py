@@ -188,7 +188,12 @@ def test_cap_xml_validates_against_the_cap_1_2_schema_in_both_languages(client, 
     )
     assert root.tag == f"{CAP}alert"
     order = [child.tag.removeprefix(CAP) for child in root]
-    assert order == ["identifier", "sender", "sent", "status", "msgType", "scope", "info", "info"]
+    assert order == [
+        "identifier", "sender", "sent", "status", "msgType", "scope", "code", "info", "info",
+    ]  # fmt: skip
+    # the Canadian profile (CAP-CP): its code, and in each language the same event code from its
+    # event list (4 to 12 characters, no spaces)
+    assert root.findtext(f"{CAP}code") == "profile:CAP-CP:0.4"
     assert root.findtext(f"{CAP}identifier") == f"urn:uuid:{alert.identifier}"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d", root.findtext(f"{CAP}sent"))
     infos = root.findall(f"{CAP}info")
@@ -196,8 +201,15 @@ def test_cap_xml_validates_against_the_cap_1_2_schema_in_both_languages(client, 
     info_order = [child.tag.removeprefix(CAP) for child in infos[1]]
     assert info_order == [
         "language", "category", "event", "responseType", "urgency", "severity", "certainty",
-        "expires", "senderName", "headline", "description", "instruction", "web", "area",
+        "eventCode", "expires", "senderName", "headline", "description", "instruction", "web",
+        "area",
     ]  # fmt: skip
+    for info in infos:
+        codes = [
+            (code.findtext(f"{CAP}valueName"), code.findtext(f"{CAP}value"))
+            for code in info.findall(f"{CAP}eventCode")
+        ]
+        assert codes == [("profile:CAP-CP:Event:0.4", "drugSafety")]
     assert infos[1].findtext(f"{CAP}headline") == "Carfentanil à Kingston"
     assert infos[0].findtext(f"{CAP}severity") == "Severe"
     area = infos[1].find(f"{CAP}area")
@@ -208,6 +220,9 @@ def test_cap_xml_validates_against_the_cap_1_2_schema_in_both_languages(client, 
         client.get(f"/alerts/{alert.pk}/cap.xml").content
     )
     assert withdrawn.findtext(f"{CAP}msgType") == "Cancel"
+    assert [child.tag.removeprefix(CAP) for child in withdrawn][5:8] == [
+        "scope", "code", "references",
+    ]  # fmt: skip
     assert_valid_cap(client.get(f"/alerts/{alert.pk}/cap.xml").content)
 
 

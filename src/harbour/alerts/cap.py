@@ -20,6 +20,10 @@ INSTRUCTION = {
     "Urgence : 9-1-1.",
 }
 EVENT = {"en": "Toxic drug alert", "fr": "Alerte de drogues toxiques"}
+# The Canadian profile: its version as Canadian alerting systems send it (NAAD, Environment
+# Canada), and the subject from its event list ("Drug Safety"); the same in every language.
+CAP_CP = "profile:CAP-CP:0.4"
+CAP_CP_EVENT = ("profile:CAP-CP:Event:0.4", "drugSafety")
 
 
 def _time(moment: datetime) -> str:
@@ -44,6 +48,7 @@ def cap_xml(alert: Alert) -> bytes:
     _sub(root, "status", "Actual")
     _sub(root, "msgType", "Cancel" if alert.status == AlertStatus.WITHDRAWN else "Alert")
     _sub(root, "scope", "Public")
+    _sub(root, "code", CAP_CP)
     if alert.status == AlertStatus.WITHDRAWN:
         first_sent = _time(alert.published_at or alert.created_at)
         _sub(root, "references", f"alerts@{host},urn:uuid:{alert.identifier},{first_sent}")
@@ -59,6 +64,9 @@ def cap_xml(alert: Alert) -> bytes:
         _sub(info, "urgency", "Immediate")
         _sub(info, "severity", alert.severity)
         _sub(info, "certainty", "Observed" if alert.source_sample_id else "Likely")
+        event_code = ET.SubElement(info, f"{{{NS}}}eventCode")
+        _sub(event_code, "valueName", CAP_CP_EVENT[0])
+        _sub(event_code, "value", CAP_CP_EVENT[1])
         _sub(info, "expires", _time(alert.valid_until))
         _sub(info, "senderName", str(alert.organization.name))
         _sub(info, "headline", str(title)[:140])
