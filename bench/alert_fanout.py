@@ -400,9 +400,11 @@ def run(
         f"texts ({limit_stats['sms']} of {limited} sent)"
     )
     failures = []
-    if rate < 1000:
+    # the rate goals are for 100,000 subscribers: in a quick run, starting the workers twice
+    # takes a large part of the time, so only what must hold at any size is judged
+    if not args.quick and rate < 1000:
         failures.append(f"{rate:,.0f} msg/s < 1,000")
-    if rate < 0.6 * raw:
+    if not args.quick and rate < 0.6 * raw:
         failures.append(f"{rate / raw:.0%} of raw < 60 %")
     if delivered != n:
         failures.append(f"{n - delivered} lost")
@@ -414,6 +416,7 @@ def run(
         f"alert_fanout: subscribers={n} rate={rate:.0f}/s raw={raw:.0f}/s "
         f"ratio={rate / raw:.2f} lost={n - delivered} twice={duplicates} "
         f"limit_max={limit_stats['sms_max_per_second']}/{args.sms_rate} "
+        + ("(rates judged at full size) " if args.quick else "")
         + ("ok" if not failures else "FAIL " + "; ".join(failures))
     )
     return 1 if failures else 0
