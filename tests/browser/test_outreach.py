@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -389,6 +390,23 @@ def test_stock_naloxone_and_settings_pages_on_a_phone(
     check(page, "outreach-naloxone")
     page.goto(f"/org/{org.slug}/outreach/settings/")
     check(page, "outreach-settings")
+    # an encounter entered in error: the coordinator removes it from the records page
+    from harbour.outreach import services
+    from harbour.outreach.models import Encounter, StockLevel
+
+    record = {"id": str(uuid.uuid4()), "team": str(street["van"].pk), "fsa": "K7L",
+              "people_new": 1, "supplies": {"syringes": 10}}  # fmt: skip
+    services.encounters_record(actor=coordinator, organization=org, records=[record])
+    page.goto(f"/org/{org.slug}/outreach/records/")
+    check(page, "outreach-records")
+    page.get_by_role("link", name="Entered in error?").click()
+    expect(page.locator("h1")).to_have_text("Remove a record entered in error")
+    page.get_by_label("What was wrong with it").fill("Logged twice")
+    check(page, "outreach-remove")
+    page.get_by_role("button", name="Remove it").click()
+    expect(page.get_by_text("Removed. Its supplies are back in stock.")).to_be_visible()
+    assert not Encounter.objects.filter(pk=record["id"]).exists()
+    assert StockLevel.objects.get(team=street["van"], supply="syringes").quantity == 100
     page.goto(f"/org/{org.slug}/outreach/log/")
     page.get_by_role("button", name="Français").click()
     expect(page.locator("h1")).to_have_text("Consigner une rencontre")

@@ -80,6 +80,10 @@ class AuditAction(models.TextChoices):
     OUTREACH_REFILL = "outreach-refill", _("Naloxone refill request handled")
     OUTREACH_SETTINGS = "outreach-settings", _("Outreach settings changed")
     OUTREACH_REPORT_EXPORT = "outreach-report-export", _("Outreach report exported")
+    OUTREACH_RECORD_REMOVE = (
+        "outreach-record-remove",
+        _("Outreach record removed as entered in error"),
+    )
     # meetings and mentoring
     MEETING_CREATE = "meeting-create", _("Meeting added")
     MEETING_UPDATE = "meeting-update", _("Meeting changed")

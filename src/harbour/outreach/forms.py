@@ -395,6 +395,14 @@ class CorrectForm(forms.Form):
     note = forms.CharField(label=_("Why (optional)"), max_length=200, required=False)
 
 
+class RemoveForm(forms.Form):
+    reason = forms.CharField(
+        label=_("What was wrong with it"),
+        help_text=_("For example: logged twice, wrong team. Kept with the removal."),
+        max_length=200,
+    )
+
+
 class KitsGiveForm(forms.Form):
     def __init__(self, *args: Any, teams: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -490,6 +490,26 @@ class StockNotice(models.Model):
         return f"{self.item} {self.day}"
 
 
+class RemovedRecord(models.Model):
+    """An encounter or overdose response a coordinator removed as entered in error: its id is
+    kept so that a phone sending it again is told "already received" instead of storing it
+    anew, with who removed it, when and why (the record itself is gone, its stock returned)."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=10)  # "encounter" or "response"
+    removed_at = models.DateTimeField(auto_now_add=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return f"removed {self.kind} {self.id}"
+
+
 class EmsCame(models.TextChoices):
     YES = "yes", _("Yes")
     NO = "no", _("No")

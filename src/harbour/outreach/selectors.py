@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -96,6 +97,18 @@ def recent_responses(
         .select_related("team")
         .order_by("-occurred_at")[:limit]
     )
+
+
+def record_for(actor: Any, *, organization: Any, kind: str, record_id: Any) -> Any:
+    """An encounter or overdose response of the organization (coordinators), else 404."""
+    model: Any = {"encounter": Encounter, "response": OverdoseResponse}.get(kind)
+    if model is None:
+        raise Http404
+    rows = scope(model.objects.filter(organization=organization), actor, minimum=Role.COORDINATOR)
+    found = rows.select_related("team", "spot").filter(pk=record_id).first()
+    if found is None:
+        raise Http404
+    return found
 
 
 def last_encounter(actor: Any, *, organization: Any) -> Encounter | None:

@@ -57,6 +57,7 @@ from harbour.outreach.models import (
     Program,
     Recipient,
     RefillStatus,
+    RemovedRecord,
     Route,
     Spot,
     StockLevel,
@@ -664,7 +665,14 @@ def _existing(model: Any, ids: list[str], organization: Any) -> dict[str, bool]:
             valid.append(uuid.UUID(str(value)))
         except (TypeError, ValueError):
             continue
-    return {str(pk): org_id == organization.pk for pk, org_id in bulk.owners(model, valid)}
+    found = {str(pk): org_id == organization.pk for pk, org_id in bulk.owners(model, valid)}
+    if valid and len(found) < len(valid):
+        # removed as entered in error: a phone sending it again must not store it anew
+        for pk, org_id in RemovedRecord.objects.filter(id__in=valid).values_list(
+            "id", "organization_id"
+        ):
+            found.setdefault(str(pk), org_id == organization.pk)
+    return found
 
 
 def _duplicate_or_conflict(kind: str, record_id: str, ours: bool) -> Result:
@@ -1219,6 +1227,76 @@ def stock_correct(
         metadata={"kind": kind, "supply": level.supply, "lot": level.lot, "change": change},
     )
     return StockLevel.objects.get(pk=level.pk)
+
+
+REMOVABLE: dict[str, Any] = {"encounter": Encounter, "response": OverdoseResponse}
+
+
+@transaction.atomic
+def record_remove(
+    *, actor: Any, organization: Any, kind: str, record_id: Any, reason: str
+) -> RemovedRecord:
+    """A coordinator removes an encounter or overdose response entered in error: the supplies
+    it took go back to the lots they came from (a correction in the ledger), an overdose
+    response leaves spike detection, and its id is kept so a phone cannot send it again."""
+    require_role(actor, organization.pk, Role.COORDINATOR)
+    model = REMOVABLE.get(kind)
+    try:
+        record = (
+            model.objects.filter(pk=record_id, organization=organization).first() if model else None
+        )
+    except (ValueError, ValidationError):
+        record = None
+    if record is None:
+        raise ValidationError(_("There is no such record in this organization."))
+    reason = " ".join(str(reason or "").split())[:200]
+    if not reason:
+        raise ValidationError({"reason": [_("Say what was wrong with it.")]})
+    _locked_program(organization)
+    if kind == "encounter":
+        taken = StockMovement.objects.filter(distribution__encounter=record)
+    else:
+        taken = StockMovement.objects.filter(response=record)
+    moves = list(taken)
+    ledger = Ledger({m.team_id for m in moves}, {m.supply for m in moves})
+    now, user = timezone.now(), _actor_user(actor)
+    for move in moves:
+        ledger.put(
+            move.team_id,
+            move.supply,
+            -move.change,
+            lot=move.lot,
+            expires_on=move.expires_on,
+            kind=Movement.ADJUSTMENT,
+            at=now,
+            note=(_("Entered in error: %(reason)s") % {"reason": reason})[:200],
+            actor=user,
+        )
+    ledger.write()
+    if kind == "response":
+        from harbour.surveillance.models import Source
+        from harbour.surveillance.services import event_exclude
+
+        event_exclude(source=Source.OUTREACH, source_ref=f"outreach:{record.pk}")
+    removed = RemovedRecord.objects.create(
+        id=record.pk, organization=organization, kind=kind, removed_by=user, reason=reason
+    )
+    audit.record(
+        action=AuditAction.OUTREACH_RECORD_REMOVE,
+        actor=actor,
+        organization=organization,
+        obj=removed,
+        metadata={
+            "kind": kind,
+            "occurred_at": record.occurred_at.isoformat(),
+            "returned": {
+                supply: sum(-m.change for m in moves if m.supply == supply)
+                for supply in sorted({m.supply for m in moves})
+            },
+        },
+    )
+    record.delete()
+    return removed
 
 
 # --- naloxone: kits given, training sessions --------------------------------------------------

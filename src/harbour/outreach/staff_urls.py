@@ -9,6 +9,7 @@ urlpatterns = [
     path("log/", views.log_encounter, name="log"),
     path("overdose/", views.log_response, name="overdose"),
     path("records/", views.records, name="records"),
+    path("records/<str:kind>/<uuid:record_id>/remove/", views.record_remove, name="record-remove"),
     path("status.json", views.status, name="status"),
     path("sw.js", views.service_worker, name="sw"),
     path("manifest.webmanifest", views.manifest, name="manifest"),

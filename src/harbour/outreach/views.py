@@ -43,6 +43,7 @@ from harbour.outreach.forms import (
     ProgramForm,
     ReceiptForm,
     ReferralSearchForm,
+    RemoveForm,
     ResponseForm,
     SpotForm,
     TeamForm,
@@ -309,9 +310,38 @@ def records(request: HttpRequest, slug: str) -> HttpResponse:
         "outreach/records.html",
         {
             **_app_context(request, org, "home"),
+            "can_remove": _role(request, org, Role.COORDINATOR),
             "encounters": selectors.recent_encounters(request.user, organization=org, limit=100),
             "responses": selectors.recent_responses(request.user, organization=org, limit=50),
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def record_remove(request: HttpRequest, slug: str, kind: str, record_id: Any) -> HttpResponse:
+    """A coordinator removes an encounter or overdose response entered in error."""
+    org = organization_for(request.user, slug=slug, minimum=Role.COORDINATOR)
+    record = selectors.record_for(request.user, organization=org, kind=kind, record_id=record_id)
+    form = RemoveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_remove(
+                actor=request.user,
+                organization=org,
+                kind=kind,
+                record_id=record.pk,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Removed. Its supplies are back in stock."))
+            return redirect("outreach-staff:records", slug=org.slug)
+    return render(
+        request,
+        "outreach/remove.html",
+        {**_app_context(request, org, "home"), "record": record, "kind": kind, "form": form},
     )
 
 
