@@ -102,6 +102,18 @@ def test_filters(client, directory):
     )
 
 
+def test_modified_after_with_any_offset_python_accepts_answers_without_a_server_error(
+    client, directory
+):
+    # an offset PostgreSQL refuses (beyond ±15:59) is compared in UTC; one that leaves the
+    # calendar's range is a 400 with the reason (found by the schemathesis fuzz test)
+    odd = client.get("/api/hsds/services", {"modified_after": "1364-05-07T14:29:01.1+18:20"})
+    everything = client.get("/api/hsds/services").json()["total_items"]
+    assert (odd.status_code, odd.json()["total_items"]) == (200, everything)
+    edge = client.get("/api/hsds/services", {"modified_after": "0001-01-01T00:00:00+18:00"})
+    assert (edge.status_code, edge.json()["detail"]) == (400, "modified_after is out of range.")
+
+
 def test_service_at_locations_near_a_postcode(client, directory):
     body = client.get(
         "/api/hsds/service_at_locations", {"postcode": "K7L", "proximity": "25000"}

@@ -6,6 +6,7 @@ kit-use reports and refills, stock notices through the real outbox and SMTP, pur
 from __future__ import annotations
 
 from datetime import timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -672,3 +673,15 @@ def test_the_worker_runs_the_periodic_stock_notices_and_purge(
     run_tasks()
     # then the coordinator's notice is in the outbox
     assert Message.objects.filter(idempotency_key__startswith="outreach:stock:").count() == 1
+
+
+def test_a_phone_clock_with_an_offset_postgresql_refuses_is_stored_in_utc(org, worker, van):
+    # Python reads "+18:20" (any offset under a day); PostgreSQL takes ±15:59 at most
+    moment = (timezone.now() - timedelta(hours=1)).astimezone(
+        dt_timezone(timedelta(hours=18, minutes=20))
+    )
+    sent = encounter(van, occurred_at=moment.isoformat())
+    assert services.encounters_record(actor=worker, organization=org, records=[sent])[0].status == (
+        "stored"
+    )
+    assert Encounter.objects.get().occurred_at == moment.replace(microsecond=moment.microsecond)

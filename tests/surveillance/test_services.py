@@ -172,6 +172,15 @@ def test_rows_without_an_id_are_kept_apart_and_recognised_again(org_a):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_times_with_any_offset_python_reads_are_stored_in_utc(org_a):
+    # "+18:20" is an offset Python accepts and PostgreSQL refuses (±15:59 at most)
+    text = "day,fsa\n2026-11-20T10:00:00+18:20,K7L\n"
+    mapping = services.parse_mapping("date=day,fsa=fsa")
+    assert services.events_import(organization=org_a, text=text, mapping=mapping).created == 1
+    assert OverdoseEvent.objects.get().occurred_at == datetime(2026, 11, 19, 15, 40, tzinfo=UTC)
+
+
+@time_machine.travel(NOW, tick=False)
 def test_a_bad_file_is_refused_whole_with_line_numbers(org_a):
     text = (
         "Incident,When,Postal,Outcome,Narcan,Drugs\n"

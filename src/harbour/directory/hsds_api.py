@@ -7,7 +7,7 @@ Confidential locations are published without address or position.
 """
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Model, Q, QuerySet
@@ -211,7 +211,12 @@ def _services(params: ServiceParams) -> QuerySet[m.Service]:
     if params.modified_after is not None:
         if timezone.is_naive(params.modified_after):
             raise HttpError(400, "modified_after needs a time zone, e.g. 2026-01-01T00:00:00Z.")
-        qs = qs.filter(updated_at__gte=params.modified_after)
+        # in UTC: PostgreSQL refuses offsets beyond ±15:59 that Python's datetime accepts
+        try:
+            since = params.modified_after.astimezone(UTC)
+        except OverflowError as exc:
+            raise HttpError(400, "modified_after is out of range.") from exc
+        qs = qs.filter(updated_at__gte=since)
     if params.attribute:
         qs = qs.filter(_having(selectors.term_filter(params.attribute[:10], "attribute")))
     open_at = _open_at(params.open_now, params.open_at)

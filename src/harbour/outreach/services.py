@@ -17,7 +17,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -169,6 +169,12 @@ def _when(errors: Errors, value: Any, now: datetime, name: str = "occurred_at") 
             return now
     if timezone.is_naive(when):
         when = timezone.make_aware(when, _tz())
+    try:
+        # in UTC: PostgreSQL refuses offsets beyond ±15:59 that Python's datetime accepts
+        when = when.astimezone(UTC)
+    except OverflowError:
+        errors.add(name, _("This is not a date and time."))
+        return now
     if when > now + CLOCK_SKEW:
         errors.add(name, _("The time is in the future."))
     elif when < now - OLDEST:

@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -258,7 +258,13 @@ def _when(day: str, clock: str, zone: ZoneInfo) -> datetime:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{text!r} is not a date like 2026-11-30 or 2026-11-30 21:15") from None
-    return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=zone)
+    try:
+        # in UTC: PostgreSQL refuses offsets beyond ±15:59 that Python's datetime accepts
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of range") from None
 
 
 def _float(value: str, name: str) -> float | None:
