@@ -14,12 +14,19 @@ from urllib.parse import parse_qs
 import pytest
 from aiosmtpd.controller import Controller
 from django.core.management import call_command
+from hypothesis import settings as hypothesis_settings
 
 from harbour.accounts import services
 from harbour.accounts.models import Organization, OrganizationType, User
 from harbour.core.roles import Role
 
 os.environ.setdefault("HARBOUR_ENV", "test")
+
+# CI (.ci/run) tries the same generated inputs every run, so that whether work lands never rests
+# on luck; `make test` on a developer's machine draws new ones each time and keeps exploring.
+hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("HARBOUR_CI"):
+    hypothesis_settings.load_profile("ci")
 
 PASSWORD = "correct-horse-battery-9"
 
