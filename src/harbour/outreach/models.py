@@ -10,6 +10,7 @@ rounded to about 100 m and erased after ``POSITION_DAYS``."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -508,6 +509,10 @@ class RemovedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"removed {self.kind} {self.id}"
+
+
+# what a coordinator can remove as entered in error, by the name used in URLs
+REMOVABLE_RECORDS: dict[str, Any] = {"encounter": Encounter, "response": OverdoseResponse}
 
 
 class EmsCame(models.TextChoices):

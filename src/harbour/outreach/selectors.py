@@ -23,6 +23,7 @@ from harbour.core.roles import Role
 from harbour.outreach import inventory
 from harbour.outreach.models import (
     NALOXONE,
+    REMOVABLE_RECORDS,
     SURVIVED,
     Distribution,
     Encounter,
@@ -101,7 +102,7 @@ def recent_responses(
 
 def record_for(actor: Any, *, organization: Any, kind: str, record_id: Any) -> Any:
     """An encounter or overdose response of the organization (coordinators), else 404."""
-    model: Any = {"encounter": Encounter, "response": OverdoseResponse}.get(kind)
+    model = REMOVABLE_RECORDS.get(kind)
     if model is None:
         raise Http404
     rows = scope(model.objects.filter(organization=organization), actor, minimum=Role.COORDINATOR)
@@ -284,8 +285,6 @@ def unrouted_refills(actor: Any) -> QuerySet[KitUseReport]:
 
 
 def kit_use_for(actor: Any, *, organization: Any, report_id: Any) -> KitUseReport:
-    from django.http import Http404
-
     try:
         found = (
             KitUseReport.objects.filter(pk=report_id)

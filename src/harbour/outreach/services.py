@@ -43,6 +43,7 @@ from harbour.outreach.models import (
     MAX_QUANTITY,
     NALOXONE,
     POSITION_DAYS,
+    REMOVABLE_RECORDS,
     Breathing,
     Distribution,
     EmsCame,
@@ -1235,9 +1236,6 @@ def stock_correct(
     return StockLevel.objects.get(pk=level.pk)
 
 
-REMOVABLE: dict[str, Any] = {"encounter": Encounter, "response": OverdoseResponse}
-
-
 @transaction.atomic
 def record_remove(
     *, actor: Any, organization: Any, kind: str, record_id: Any, reason: str
@@ -1246,7 +1244,7 @@ def record_remove(
     it took go back to the lots they came from (a correction in the ledger), an overdose
     response leaves spike detection, and its id is kept so a phone cannot send it again."""
     require_role(actor, organization.pk, Role.COORDINATOR)
-    model = REMOVABLE.get(kind)
+    model = REMOVABLE_RECORDS.get(kind)
     try:
         record = (
             model.objects.filter(pk=record_id, organization=organization).first() if model else None
@@ -1724,6 +1722,41 @@ def kit_use_exclude(*, actor: Any, report: KitUseReport) -> KitUseReport:
 # --- settings ---------------------------------------------------------------------------------
 
 
+def _unit_name(
+    errors: Errors, model: Any, organization: Any, name: str, current: Any, taken: str
+) -> str:
+    """A team's or spot's name: white space folded, required, unique in the organization."""
+    name = " ".join(name.split())[:80]
+    if not name:
+        errors.add("name", _("Give it a name."))
+    clash = model.objects.filter(organization=organization, name__iexact=name)
+    if current is not None:
+        clash = clash.exclude(pk=current.pk)
+    if name and clash.exists():
+        errors.add("name", taken)
+    return name
+
+
+def _unit_store(
+    model: Any, *, actor: Any, organization: Any, current: Any, what: str, **values: Any
+) -> Any:
+    """Create or update a team or spot (of this organization) and audit it."""
+    if current is None:
+        values.pop("active", None)
+        current = model.objects.create(organization=organization, **values)
+    else:
+        model.objects.filter(pk=current.pk).update(**values)
+        current.refresh_from_db()
+    audit.record(
+        action=AuditAction.OUTREACH_SETTINGS,
+        actor=actor,
+        organization=organization,
+        obj=current,
+        metadata={"what": what, "active": current.active},
+    )
+    return current
+
+
 @transaction.atomic
 def team_save(
     *,
@@ -1736,33 +1769,20 @@ def team_save(
     active: bool = True,
 ) -> Team:
     require_role(actor, organization.pk, Role.COORDINATOR)
+    if team is not None:
+        _own_team(team, organization)
     errors = Errors()
-    name = " ".join(name.split())[:80]
-    if not name:
-        errors.add("name", _("Give it a name."))
+    name = _unit_name(
+        errors, Team, organization, name, team, _("There is already a team or site with this name.")
+    )
     if kind not in UnitKind.values:
         errors.add("kind", _("Choose a mobile team or a site."))
     area = _fsa(errors, fsa)
-    clash = Team.objects.filter(organization=organization, name__iexact=name)
-    if team is not None:
-        clash = clash.exclude(pk=team.pk)
-    if name and clash.exists():
-        errors.add("name", _("There is already a team or site with this name."))
     errors.raise_if_any()
-    if team is None:
-        team = Team.objects.create(organization=organization, name=name, kind=kind, fsa=area)
-    else:
-        _own_team(team, organization)
-        Team.objects.filter(pk=team.pk).update(name=name, kind=kind, fsa=area, active=active)
-        team.refresh_from_db()
-    audit.record(
-        action=AuditAction.OUTREACH_SETTINGS,
-        actor=actor,
-        organization=organization,
-        obj=team,
-        metadata={"what": "team", "active": team.active},
-    )
-    return team
+    return _unit_store(
+        Team, actor=actor, organization=organization, current=team, what="team",
+        name=name, kind=kind, fsa=area, active=active,
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -1776,34 +1796,20 @@ def spot_save(
     spot: Spot | None = None,
 ) -> Spot:
     require_role(actor, organization.pk, Role.COORDINATOR)
+    if spot is not None and spot.organization_id != organization.pk:
+        raise ValidationError(_("This spot is not one of your organization’s named spots."))
     errors = Errors()
-    name = " ".join(name.split())[:80]
-    if not name:
-        errors.add("name", _("Give it a name."))
+    name = _unit_name(
+        errors, Spot, organization, name, spot, _("There is already a spot with this name.")
+    )
     area = _fsa(errors, fsa)
     if not area and "fsa" not in errors.by_field:
         errors.add("fsa", _("Give the postal area (like K7L) or choose a named spot."))
-    clash = Spot.objects.filter(organization=organization, name__iexact=name)
-    if spot is not None:
-        clash = clash.exclude(pk=spot.pk)
-    if name and clash.exists():
-        errors.add("name", _("There is already a spot with this name."))
     errors.raise_if_any()
-    if spot is None:
-        spot = Spot.objects.create(organization=organization, name=name, fsa=area)
-    else:
-        if spot.organization_id != organization.pk:
-            raise ValidationError(_("This spot is not one of your organization’s named spots."))
-        Spot.objects.filter(pk=spot.pk).update(name=name, fsa=area, active=active)
-        spot.refresh_from_db()
-    audit.record(
-        action=AuditAction.OUTREACH_SETTINGS,
-        actor=actor,
-        organization=organization,
-        obj=spot,
-        metadata={"what": "spot", "active": spot.active},
-    )
-    return spot
+    return _unit_store(
+        Spot, actor=actor, organization=organization, current=spot, what="spot",
+        name=name, fsa=area, active=active,
+    )  # fmt: skip
 
 
 @transaction.atomic
