@@ -13,6 +13,7 @@ Without Chromium the tests skip, except in CI (``CI`` set), where they fail.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,9 @@ from playwright.sync_api import (
     ViewportSize,
     expect,
     sync_playwright,
+)
+from playwright.sync_api import (
+    Error as PlaywrightError,
 )
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
@@ -102,12 +106,22 @@ def new_context(browser: Browser, base_url: str, *, javascript: bool = True) -> 
     return context
 
 
+def settle_and_close(context: BrowserContext) -> None:
+    """Close a context once its pages' requests are answered: a page script still syncing or
+    polling would otherwise hold an SQLite table while the test database is flushed after
+    the test ("database table is locked"), and the next test would start with its rows."""
+    for open_page in context.pages:
+        with contextlib.suppress(PlaywrightError):  # still busy after 5 s: close anyway
+            open_page.wait_for_load_state("networkidle", timeout=5000)
+    context.close()
+
+
 @pytest.fixture
 def page(browser: Browser, settings: Settings, live_server: LiveServer) -> Iterator[Page]:
     settings.HARBOUR_QUICK_EXIT_URL = EXIT_URL
     context = new_context(browser, live_server.url)
     yield context.new_page()
-    context.close()
+    settle_and_close(context)
 
 
 @pytest.fixture
@@ -115,7 +129,7 @@ def nojs_page(browser: Browser, settings: Settings, live_server: LiveServer) -> 
     settings.HARBOUR_QUICK_EXIT_URL = EXIT_URL
     context = new_context(browser, live_server.url, javascript=False)
     yield context.new_page()
-    context.close()
+    settle_and_close(context)
 
 
 def screenshots(page: Page, name: str) -> None:
