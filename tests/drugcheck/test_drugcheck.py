@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -178,21 +178,36 @@ def test_import_command(org_a, capsys):
         call_command("import-drugcheck", str(DCBC), format="drugcheckingbc", org="nope")
 
 
-def test_board_figures_are_suppressed_below_five(client, org_a):
+def test_board_is_a_release_of_closed_months_suppressed_jointly(client, org_a):
+    from harbour.core import releases
+
+    # given eight samples checked in October 2026, and no release yet
     importers.import_files(fmt="drugcheckingbc", paths=[DCBC], organization=org_a)
-    board = selectors.board(selectors.BoardFilters())
-    assert str(board.samples) == "8" and str(board.opioid_samples) == "5"
-    shares = {s.label: (s.count, s.total, s.fraction) for s in board.watched}
-    assert shares["fentanyl"] == (5, 5, 1.0)
-    assert shares["benzodiazepines"] == (3, 5, None)  # 3 of 5: too small to publish
-    assert shares["xylazine"] == (0, 5, 0.0)
-    assert (board.matched.count, board.matched.total, board.matched.fraction) == (3, 7, None)
-    vancouver = selectors.board(selectors.BoardFilters(city="Vancouver"))
-    assert str(vancouver.samples) == "<5"
-    page = client.get("/drugcheck/", {"city": "Vancouver"}).content.decode()
-    assert "&lt;5" in page
+    page = client.get("/drugcheck/").content.decode()
+    assert "The first monthly release of drug-checking results is not out yet" in page
+    # when the release is made a week after November closes
+    made = releases.make_due(now=datetime(2026, 12, 8, 12, 0, tzinfo=UTC))
+    assert [r.kind for r in made if r.kind == "drugcheck"] == ["drugcheck"]
+    data = releases.latest("drugcheck").data  # type: ignore[union-attr]
+    # then the figures are strings, suppressed together: 8 samples, 5 bought as opioids but
+    # hidden ("x") since 8 - 5 would give the 3 others; so no share of them can be shown
+    assert (data["samples"], data["opioid"]) == ("8", "x")
+    assert data["watched"] == {"fentanyl": "", "benzodiazepines": "", "xylazine": "",
+                               "nitazenes": ""}  # fmt: skip
+    october = next(m for m in data["months"] if m["month"] == "2026-10")
+    assert october == {"month": "2026-10", "samples": "8", "opioid": "x", "fentanyl": "",
+                       "benzodiazepines": ""}  # fmt: skip
+    assert [(r["region"], r["samples"]) for r in data["regions"]] == [
+        ("Kamloops", "<5"), ("Vancouver", "<5"), ("Victoria", "<5"),
+    ]  # fmt: skip
+    # and each result with its month and region only
+    assert len(data["results"]) == 8
+    assert {(r["month"], r["region"]) for r in data["results"]} == {
+        ("2026-10", "Vancouver"), ("2026-10", "Victoria"), ("2026-10", "Kamloops"),
+    }  # fmt: skip
     full = client.get("/drugcheck/").content.decode()
-    assert "<svg" in full and "100 %" in full
+    assert "<svg" in full and "Figures for December 2025 – November 2026, published" in full
+    assert "Fentanyl" in full and "Harbour Test Site" not in full and "Oct. 1," not in full
 
 
 def test_matched_expectation_rules():

@@ -5,7 +5,7 @@ FHIR R4 out and in."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -239,14 +239,26 @@ def test_contact_me_on_a_listing_without_an_owner_is_404(client, listing):
 # --- gap report -----------------------------------------------------------------------------
 
 
-def test_gap_report_for_coordinators_with_csv(
+def test_gap_report_for_coordinators_is_a_release_with_csv(
     sent, centre_coordinator, intake, centre, staff_client
 ):
+    from harbour.core import releases
+
     web = staff_client(centre_coordinator)
+    # before the month of the referral closes: no figures, and none computed live
+    waiting = web.get(f"/org/{centre.slug}/referrals/gaps/").content.decode()
+    assert "The first release of this report is not out yet" in waiting
+    assert "gap-table" not in waiting
+    # a week after the month closes, the scheduler makes the release
+    month = timezone.localdate(sent.sent_at).replace(day=1)
+    next_month = (month + timedelta(days=32)).replace(day=1)
+    releases.make_due(now=timezone.make_aware(datetime.combine(next_month, time(12)))
+                      + timedelta(days=8))  # fmt: skip
     page = web.get(f"/org/{centre.slug}/referrals/gaps/")
     assert page.status_code == 200
     html = page.content.decode()
     assert "Recovery" in html and "&lt;5" in html and "<svg" in html
+    assert "Figures for " in html and ", published " in html
     csv = web.get(f"/org/{centre.slug}/referrals/gaps/?format=csv&period=all").content.decode()
     assert csv.splitlines()[1].startswith("outcomes,recovery,Recovery,,<5,")
     assert staff_client(intake).get(f"/org/{centre.slug}/referrals/gaps/").status_code == 403

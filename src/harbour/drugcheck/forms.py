@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from harbour.drugcheck.models import ExpectedClass, Method, SampleForm, StripResult
@@ -35,22 +37,15 @@ class LookupForm(forms.Form):
 
 
 class BoardForm(forms.Form):
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    city = forms.ChoiceField(label=_("City or town"), required=False)
-    expected_class = forms.ChoiceField(
-        label=_("Bought as"),
-        required=False,
-        choices=[("", _("Any")), *ExpectedClass.choices],
-    )
+    """Which month's results to list: a month of the release, nothing finer."""
 
-    def __init__(self, *args: Any, cities: Sequence[str] = (), **kwargs: Any) -> None:
+    month = forms.ChoiceField(label=_("Results of"), required=False)
+
+    def __init__(self, *args: Any, months: Sequence[date] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["city"].choices = [("", _("All")), *[(c, c) for c in cities]]  # type: ignore[attr-defined]
+        self.fields["month"].choices = [  # type: ignore[attr-defined]
+            (f"{m:%Y-%m}", date_format(m, "YEAR_MONTH_FORMAT")) for m in months
+        ]
 
 
 class SampleEntryForm(forms.Form):

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from harbour.accounts.selectors import organization_for
+from harbour.core import releases
 from harbour.core.ratelimit import ratelimit
 from harbour.core.roles import Role
+from harbour.drugcheck import board as board_release
 from harbour.drugcheck import charts, selectors, services
 from harbour.drugcheck.forms import STRIP_FIELDS, BoardForm, LookupForm, SampleEntryForm
 from harbour.drugcheck.models import Match, Method
 from harbour.drugcheck.models import Role as ComponentRole
 
+RESULTS_PER_PAGE = 50
 NO_MATCH = {"no library match": Match.NO_LIBRARY_MATCH, "uncertain match": Match.UNCERTAIN}
 
 
@@ -43,22 +49,37 @@ def lookup(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def board(request: HttpRequest) -> HttpResponse:
-    form = BoardForm(request.GET or None, cities=selectors.cities())
-    filters = selectors.BoardFilters()
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        filters = selectors.BoardFilters(
-            date_from=data.get("date_from"),
-            date_to=data.get("date_to"),
-            city=data.get("city") or "",
-            expected_class=data.get("expected_class") or "",
-        )
-    result = selectors.board(filters)
-    return render(
-        request,
-        "drugcheck/board.html",
-        {"form": form, "board": result, "chart": charts.monthly_shares(result.months)},
-    )
+    """The latest release, as stored: figures of the last 12 closed months and each sample's
+    result by month and region. Never computed when the page is asked; no filter finer than a
+    month."""
+    release = releases.latest(board_release.KIND)
+    context: dict[str, object] = {"release": release}
+    if release is not None:
+        data = release.data
+        months = board_release.result_months(data)
+        form = BoardForm(request.GET or None, months=months)
+        chosen = form.cleaned_data.get("month") if form.is_bound and form.is_valid() else ""
+        month = chosen or (f"{months[0]:%Y-%m}" if months else "")
+        items = [r for r in data["results"] if r["month"] == month]
+        page = Paginator(items, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+        figures = board_release.figures(data)
+        context |= {
+            "form": form,
+            "board": figures,
+            "period": period_label(release.period_start, release.period_end),
+            "chart": charts.monthly_shares(figures.months),
+            "month": next((m for m in months if f"{m:%Y-%m}" == month), None),
+            "page": page,
+            "results": board_release.results(list(page.object_list)),
+        }
+    return render(request, "drugcheck/board.html", context)
+
+
+def period_label(start: date, end: date) -> str:
+    """ "November 2025 – October 2026": the whole months in [start, end)."""
+    first = date_format(start, "YEAR_MONTH_FORMAT")
+    last = date_format(end - timedelta(days=1), "YEAR_MONTH_FORMAT")
+    return first if first == last else f"{first} – {last}"
 
 
 @login_required

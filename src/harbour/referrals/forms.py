@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -283,12 +284,12 @@ class SelfReferralForm(forms.Form):
         return data
 
 
-PERIODS = [
-    ("90", _("Last 90 days")),
-    ("365", _("Last 12 months")),
-    ("all", _("All time")),
-]
-
-
 class GapFilterForm(forms.Form):
-    period = forms.ChoiceField(label=_("Period"), choices=PERIODS, initial="365", required=False)
+    """Which of the periods a release offers (the whole release or one of its disjoint
+    parts): never a window of the reader's choosing."""
+
+    period = forms.ChoiceField(label=_("Period"), required=False)
+
+    def __init__(self, *args: Any, periods: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["period"].choices = list(periods)  # type: ignore[attr-defined]

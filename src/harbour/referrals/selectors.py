@@ -299,24 +299,18 @@ def organization_ids_with_role(actor: Any) -> list[UUID]:
 # --- the service-gap report (coordinators, across organizations) ---------------------------
 
 
-def gap_report(actor: Any, *, since: datetime | None = None) -> Any:
-    """Referrals of every organization (the coalition is everyone on this Harbour, for now),
-    as suppressed figures. Coordinators of any organization may read it; nobody else."""
+def gap_release(actor: Any) -> Any:
+    """The latest release of the report (referrals of every organization: the coalition is
+    everyone on this Harbour, for now), or None before the first. Coordinators of any
+    organization may read it; nobody else. Never computed live."""
     from django.core.exceptions import PermissionDenied
 
-    from harbour.referrals import report
+    from harbour.core import releases
+    from harbour.referrals import gaps
 
     if not org_ids(actor, Role.COORDINATOR):
         raise PermissionDenied
-    rows = Referral.objects.exclude(status__in=report.EXCLUDED).filter(sent_at__isnull=False)
-    if since is not None:
-        rows = rows.filter(sent_at__gte=since)
-    return report.build(
-        report.Row(*values)
-        for values in rows.values_list(
-            "service_type", "area", "status", "reason_code", "sent_at", "accepted_at"
-        ).iterator(chunk_size=5000)
-    )
+    return releases.latest(gaps.KIND)
 
 
 def service_type_labels() -> dict[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -28,7 +29,7 @@ from harbour.core import audit
 from harbour.core.models import AuditAction
 from harbour.core.ratelimit import ratelimit
 from harbour.core.roles import Role
-from harbour.referrals import charts, fhir, selectors, services
+from harbour.referrals import charts, fhir, report, selectors, services
 from harbour.referrals.forms import (
     ACTION_LABELS,
     LANGUAGE_NAMES,
@@ -613,15 +614,17 @@ def referral_fhir(request: HttpRequest, slug: str, referral_id: Any) -> HttpResp
 @login_required
 @require_safe
 def gaps(request: HttpRequest, slug: str) -> HttpResponse:
+    """The latest release of the report, as stored: never computed when the page is asked."""
     org = _org(request, slug, minimum=Role.COORDINATOR)
-    form = GapFilterForm(request.GET or None)
-    period = form.cleaned_data.get("period") if form.is_valid() else "365"
-    period = period or "365"
-    since = None if period == "all" else timezone.now() - timedelta(days=int(period))
-    report = selectors.gap_report(request.user, since=since)
+    release = selectors.gap_release(request.user)
+    periods = gap_periods(release.data) if release else []
+    form = GapFilterForm(request.GET or None, periods=periods)
+    period = form.cleaned_data.get("period") if form.is_valid() else ""
+    period = period or report.TOTAL
+    built = report.from_data(release.data["reports"][period]) if release else None
     labels = selectors.service_type_labels()
-    if request.GET.get("format") == "csv":
-        return _gaps_csv(report, labels, period)
+    if release and built and request.GET.get("format") == "csv":
+        return _gaps_csv(built, labels, f"{release.period_end:%Y-%m}-{period}")
     column_labels = {
         "completed": pgettext("referral", "Completed: got help"),
         "no_capacity": pgettext("referral", "Declined: no capacity"),
@@ -635,24 +638,47 @@ def gaps(request: HttpRequest, slug: str) -> HttpResponse:
         org,
         **{
             "form": form,
-            "report": report,
+            "release": release,
+            "release_period": gap_period_label(release.period_start, release.period_end)
+            if release
+            else "",
+            "report": built,
             "labels": labels,
             "columns": [(c, column_labels[c]) for c in COLUMNS],
-            "chart": charts.gaps(report, labels),
+            "chart": charts.gaps(built, labels) if built else "",
             "period": period,
+            "period_label": dict(periods).get(period, ""),
         },
     )
 
 
-def _gaps_csv(report: Any, labels: dict[str, str], period: str) -> HttpResponse:
+def gap_period_label(start: date, end: date) -> str:
+    """ "November 2025 – October 2026": the whole months in [start, end)."""
+    first = date_format(start, "YEAR_MONTH_FORMAT")
+    last = date_format(end - timedelta(days=1), "YEAR_MONTH_FORMAT")
+    return first if first == last else f"{first} – {last}"
+
+
+def gap_periods(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The periods a release offers: the whole of it, then its disjoint parts."""
+    out = []
+    for p in data["periods"]:
+        label = gap_period_label(date.fromisoformat(p["start"]), date.fromisoformat(p["end"]))
+        if p["key"] == report.TOTAL:
+            label = _("The 12 months: %(period)s") % {"period": label}
+        out.append((p["key"], label))
+    return out
+
+
+def _gaps_csv(built: Any, labels: dict[str, str], name: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="service-gaps-{period}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="service-gaps-{name}.csv"'
     writer = csv.writer(response)
     writer.writerow(
         ["table", "service_type", "service_type_name", "area", "referrals", *COLUMNS,
          "completion_rate", "median_hours_to_accept"]
     )  # fmt: skip
-    for line in report.lines:
+    for line in built.lines:
         writer.writerow(
             [
                 "outcomes",
@@ -666,11 +692,11 @@ def _gaps_csv(report: Any, labels: dict[str, str], period: str) -> HttpResponse:
             ]
         )
     writer.writerow(
-        ["outcomes", "*", "", "", str(report.total), *[str(c) for c in report.column_totals],
-         "" if report.completion is None else f"{report.completion:.2f}",
-         "" if report.accept_hours is None else report.accept_hours]
+        ["outcomes", "*", "", "", str(built.total), *[str(c) for c in built.column_totals],
+         "" if built.completion is None else f"{built.completion:.2f}",
+         "" if built.accept_hours is None else built.accept_hours]
     )  # fmt: skip
-    for unmet in report.unmet:
+    for unmet in built.unmet:
         for area, cell in unmet.areas:
             writer.writerow(
                 ["no_capacity_by_area", unmet.service_type, labels.get(unmet.service_type, ""),

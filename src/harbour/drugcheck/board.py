@@ -1,0 +1,376 @@
+"""The public results board as a release (``core.releases`` kind "drugcheck"): built once per
+closed month from the samples of the last 12 closed months, stored, and served as stored.
+
+Two things are published, and they are different in kind:
+
+- **Figures** (samples per month, what samples bought as opioids held, samples by region and
+  by what they were bought as): counts, suppressed jointly with ``core.suppression.linked``
+  over every table, its margins, the complements behind each share (samples with fentanyl
+  and without it) and the totals over the months, so no hidden count can be recovered by
+  subtracting shown ones.
+- **Results**, one per sample, as drug-checking services publish them (Drug Checking BC, UNC):
+  what it was bought as, its form, what the tests found, with its month and region only: no
+  day, no site, no postal area, no free text, nothing about the person. Counting them tells
+  how many samples a region had in a month, and that is said plainly on the board: the
+  results of anonymous samples are published, not hidden behind a count.
+
+A sample's region is its health region when it has one (imports from UNC), else its city.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Prefetch
+
+from harbour.core import suppression
+from harbour.drugcheck.models import (
+    STRIPS,
+    Component,
+    ExpectedClass,
+    Match,
+    Sample,
+    StripResult,
+)
+from harbour.drugcheck.selectors import WATCHED, matched_expectation
+
+KIND = "drugcheck"
+PERIODS = 12  # months in a release
+LAG_DAYS = 7  # a month is released a week after it closes: late entries and lab results
+CLASSES = [str(c) for c in ExpectedClass]
+# shown per month beside the samples; the other two watched substances only over the release
+MONTHLY = ("fentanyl", "benzodiazepines")
+ALL = "*"
+
+
+def region_of(sample: Sample) -> str:
+    return (sample.health_region or sample.city or "").strip()
+
+
+def _month_key(day: date) -> str:
+    return day.strftime("%Y-%m")
+
+
+def _months(start: date, end: date) -> list[str]:
+    keys = []
+    day = start.replace(day=1)
+    while day < end:
+        keys.append(_month_key(day))
+        day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    return keys
+
+
+def _found(sample: Sample) -> set[str]:
+    found = {
+        str(c.substance.substance_class)
+        for c in sample.components.all()
+        if c.match == Match.MATCH and c.substance is not None
+    }
+    for test in sample.tests.all():
+        kind = STRIPS.get(test.method)  # type: ignore[call-overload]
+        if kind and test.result == StripResult.POSITIVE:
+            found.add(str(kind))
+    return found
+
+
+def _result(sample: Sample) -> dict[str, Any]:
+    """One published result: codes only (labels are looked up in the reader's language)."""
+    return {
+        "month": _month_key(sample.collected_on),
+        "region": region_of(sample),
+        "expected_class": sample.expected_class,
+        "expected_substance": sample.expected_substance.code if sample.expected_substance else "",
+        "form": sample.form,
+        "components": [
+            {
+                "substance": c.substance.code if c.substance else "",
+                "match": c.match,
+                "role": c.role,
+                "percent": "" if c.percent is None else f"{c.percent.normalize():f}",
+                "method": c.test.method if c.test else "",
+            }
+            for c in sample.components.all()
+        ],
+        "tests": [{"method": t.method, "result": t.result} for t in sample.tests.all() if t.result],
+    }
+
+
+def tally(samples: Iterable[Sample], months: list[str]) -> tuple[dict[str, int], list[str]]:
+    """The counts behind the board, by key; and the regions met."""
+    counts: dict[str, int] = defaultdict(int)
+    regions: set[str] = set()
+    for sample in samples:
+        m = _month_key(sample.collected_on)
+        region = region_of(sample)
+        regions.add(region)
+        found = _found(sample)
+        counts[f"month:{m}"] += 1
+        counts[f"region:{region}|{sample.expected_class}"] += 1
+        counts[f"region:{region}|{ALL}"] += 1
+        counts[f"class:{sample.expected_class}"] += 1
+        substance_class = (
+            sample.expected_substance.substance_class if sample.expected_substance else None
+        )
+        verdict = matched_expectation(sample.expected_class, substance_class, found)
+        if verdict is not None:
+            counts["judged"] += 1
+            counts["matched" if verdict else "not-matched"] += 1
+        else:
+            counts["not-judged"] += 1
+        if sample.expected_class == ExpectedClass.OPIOID:
+            counts[f"opioid:{m}"] += 1
+            for label, kinds in WATCHED.items():
+                held = bool(found & kinds)
+                name = label if held else f"no-{label}"
+                counts[f"{name}:{ALL}"] += 1
+                if label in MONTHLY:
+                    counts[f"{name}:{m}"] += 1
+        else:
+            counts[f"not-opioid:{m}"] += 1
+            counts[f"not-opioid:{ALL}"] += 1
+    counts["month:*"] = sum(counts[f"month:{m}"] for m in months)
+    return dict(counts), sorted(regions, key=lambda r: (r == "", r.casefold()))
+
+
+def groups(months: list[str], regions: list[str]) -> list[tuple[str, list[str]]]:
+    """Every additive tie between the board's counts: what joint suppression must respect."""
+    total = "month:*"
+    opioid = "class:opioid"  # samples bought as opioids, over the release
+    others = [f"class:{c}" for c in CLASSES if c != ExpectedClass.OPIOID]
+    ties: list[tuple[str, list[str]]] = [
+        (total, [f"month:{m}" for m in months]),
+        (total, [f"class:{c}" for c in CLASSES]),
+        (total, [f"region:{r}|{ALL}" for r in regions]),
+        (total, [opioid, f"not-opioid:{ALL}"]),
+        (f"not-opioid:{ALL}", others),
+        (f"not-opioid:{ALL}", [f"not-opioid:{m}" for m in months]),
+        (opioid, [f"opioid:{m}" for m in months]),
+        (total, ["judged", "not-judged"]),
+        ("judged", ["matched", "not-matched"]),
+    ]
+    for m in months:
+        ties.append((f"month:{m}", [f"opioid:{m}", f"not-opioid:{m}"]))
+    for c in CLASSES:
+        ties.append((f"class:{c}", [f"region:{r}|{c}" for r in regions]))
+    for r in regions:
+        ties.append((f"region:{r}|{ALL}", [f"region:{r}|{c}" for c in CLASSES]))
+    for label in WATCHED:
+        ties.append((opioid, [f"{label}:{ALL}", f"no-{label}:{ALL}"]))
+        if label in MONTHLY:
+            for name in (label, f"no-{label}"):
+                ties.append((f"{name}:{ALL}", [f"{name}:{m}" for m in months]))
+            for m in months:
+                ties.append((f"opioid:{m}", [f"{label}:{m}", f"no-{label}:{m}"]))
+    return ties
+
+
+def _share(cells: dict[str, suppression.Cell], part: str, whole: str, rest: str) -> str:
+    """A whole percent, or "" when the share rests on a hidden count or too few samples."""
+    if any(cells[k].suppressed for k in (part, whole, rest)):
+        return ""
+    fraction = suppression.share(cells[part].value, cells[whole].value)
+    return "" if fraction is None else str(round(fraction * 100))
+
+
+def build(start: date, end: date) -> dict[str, Any]:
+    """The release's data for the whole months in [start, end): strings and codes only."""
+    months = _months(start, end)
+    samples = list(
+        Sample.objects.filter(collected_on__gte=start, collected_on__lt=end)
+        .select_related("expected_substance")
+        .prefetch_related(
+            Prefetch(
+                "components",
+                queryset=Component.objects.select_related("substance", "test"),
+            ),
+            "tests",
+        )
+        .order_by("collected_on", "id")
+    )
+    counts, regions = tally(samples, months)
+    ties = groups(months, regions)
+    keys = {k for total, parts in ties for k in (total, *parts)}
+    values = {k: counts.get(k, 0) for k in keys}
+    published = {
+        k
+        for k in keys
+        if k.startswith(("month:", "opioid:", "class:", "region:"))
+        or k in {"judged", "matched", *(f"{label}:{ALL}" for label in WATCHED)}
+        or any(k.startswith(f"{label}:") for label in MONTHLY)
+    }
+    cells = suppression.linked(values, ties, published=published)
+
+    def shown(key: str) -> str:
+        return str(cells[key])
+
+    results = [_result(s) for s in samples]
+    # newest month first; inside a month by region and kind, never by day
+    results.sort(key=lambda r: (r["month"], r["region"], r["expected_class"]))
+    results.sort(key=lambda r: r["month"], reverse=True)
+    return {
+        "months": [
+            {
+                "month": m,
+                "samples": shown(f"month:{m}"),
+                "opioid": shown(f"opioid:{m}"),
+                **{
+                    label: _share(cells, f"{label}:{m}", f"opioid:{m}", f"no-{label}:{m}")
+                    for label in MONTHLY
+                },
+            }
+            for m in months
+        ],
+        "samples": shown("month:*"),
+        "opioid": shown("class:opioid"),
+        "matched": _share(cells, "matched", "judged", "not-matched"),
+        "watched": {
+            label: _share(cells, f"{label}:{ALL}", "class:opioid", f"no-{label}:{ALL}")
+            for label in WATCHED
+        },
+        "classes": CLASSES,
+        "class_totals": [shown(f"class:{c}") for c in CLASSES],
+        "regions": [
+            {
+                "region": r,
+                "samples": shown(f"region:{r}|{ALL}"),
+                "cells": [shown(f"region:{r}|{c}") for c in CLASSES],
+            }
+            for r in regions
+        ],
+        "results": results,
+    }
+
+
+def register() -> None:
+    from harbour.core import releases
+
+    releases.register(KIND, build=build, period="month", periods=PERIODS, lag_days=LAG_DAYS)
+
+
+# --- reading a release back, for the page --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Percent:
+    """A published share: a whole percent, or withheld ("")."""
+
+    text: str
+
+    @property
+    def fraction(self) -> float | None:
+        return int(self.text) / 100 if self.text else None
+
+    @property
+    def percent(self) -> int | None:
+        return int(self.text) if self.text else None
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    month: date
+    samples: str
+    opioid: str
+    fentanyl: Percent
+    benzodiazepines: Percent
+
+
+@dataclass(frozen=True)
+class RegionFigures:
+    region: str
+    samples: str
+    cells: list[str]
+
+
+@dataclass(frozen=True)
+class Figures:
+    samples: str
+    opioid: str
+    matched: Percent
+    watched: list[tuple[str, Percent]]
+    months: list[MonthFigures]
+    classes: list[tuple[str, str]]  # (label, total)
+    regions: list[RegionFigures]
+
+
+def _first_of(key: str) -> date:
+    year, month = key.split("-")
+    return date(int(year), int(month), 1)
+
+
+def figures(data: dict[str, Any]) -> Figures:
+    labels = dict(ExpectedClass.choices)
+    return Figures(
+        samples=data["samples"],
+        opioid=data["opioid"],
+        matched=Percent(data["matched"]),
+        watched=[(label, Percent(data["watched"][label])) for label in WATCHED],
+        months=[
+            MonthFigures(
+                month=_first_of(m["month"]),
+                samples=m["samples"],
+                opioid=m["opioid"],
+                fentanyl=Percent(m["fentanyl"]),
+                benzodiazepines=Percent(m["benzodiazepines"]),
+            )
+            for m in data["months"]
+        ],
+        classes=[
+            (str(labels.get(c, c)), total)
+            for c, total in zip(data["classes"], data["class_totals"], strict=True)
+        ],
+        regions=[RegionFigures(r["region"], r["samples"], r["cells"]) for r in data["regions"]],
+    )
+
+
+def result_months(data: dict[str, Any]) -> list[date]:
+    """The months that have published results, newest first."""
+    return sorted({_first_of(r["month"]) for r in data["results"]}, reverse=True)
+
+
+def results(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Published results with labels in the reader's language (the vocabulary's names)."""
+    from harbour.drugcheck.models import Method, Role, SampleForm, Substance
+
+    codes = {c["substance"] for r in items for c in r["components"] if c["substance"]}
+    codes |= {r["expected_substance"] for r in items if r["expected_substance"]}
+    names = {s.code: s for s in Substance.objects.filter(code__in=codes)}
+    expected = dict(ExpectedClass.choices)
+    forms = dict(SampleForm.choices)
+    methods = dict(Method.choices)
+    matches = dict(Match.choices)
+    roles = dict(Role.choices)
+    strip_results = dict(StripResult.choices)
+    out = []
+    for r in items:
+        substance = names.get(r["expected_substance"])
+        out.append(
+            {
+                "month": _first_of(r["month"]),
+                "region": r["region"],
+                "bought_as": str(substance) if substance else expected.get(r["expected_class"]),
+                "form": forms.get(r["form"], ""),
+                "components": [
+                    {
+                        "substance": names.get(c["substance"]),
+                        "match": matches.get(c["match"], ""),
+                        "trace": c["role"] == Role.TRACE,
+                        "role": roles.get(c["role"], ""),
+                        "percent": c["percent"],
+                        "method": methods.get(c["method"], ""),
+                    }
+                    for c in r["components"]
+                ],
+                "tests": [
+                    {
+                        "method": methods.get(t["method"], ""),
+                        "result": strip_results.get(t["result"], ""),
+                    }
+                    for t in r["tests"]
+                ],
+            }
+        )
+    return out
