@@ -10,7 +10,7 @@ def test_small_counts_are_hidden_and_zero_is_shown():
 
 def test_a_row_with_one_small_cell_hides_a_second_so_the_total_cannot_reveal_it():
     cells = suppression.row([3, 40, 12, 0])
-    assert [str(c) for c in cells] == ["<5", "40", "<5", "0"]  # 12 is the smallest other
+    assert [str(c) for c in cells] == ["<5", "40", "x", "0"]  # 12 is the smallest other
     assert [str(c) for c in suppression.row([2, 3, 50])] == ["<5", "<5", "50"]  # already two
     assert [str(c) for c in suppression.row([20, 30])] == ["20", "30"]
 
@@ -40,7 +40,7 @@ def test_a_table_hides_a_second_cell_in_each_row_and_column_that_has_one():
     cells, rows, columns, total = _shown(suppression.table(counts))
     # then the row of the 2 hides its smallest other cell (10), and the columns of both hide a
     # cell of the other row, so neither can be recovered from a total
-    assert cells == [["<5", "<5", "20"], ["<5", "<5", "50"]]
+    assert cells == [["<5", "x", "20"], ["x", "x", "50"]]
     assert rows == ["32", "120"]
     assert columns == ["32", "50", "70"]
     assert total == "152"
@@ -57,7 +57,7 @@ def test_small_totals_are_hidden_and_protected_against_the_grand_total():
     t = suppression.table([[1, 1, 1], [20, 30, 40]])
     cells, rows, columns, total = _shown(t)
     assert rows[0] == "<5"  # 3 events in all
-    assert rows[1] == "<5"  # hidden too: else 93 - 90 would reveal the 3
+    assert rows[1] == "x"  # hidden too: else 93 - 90 would reveal the 3
     assert total == "93"
     assert cells[0] == ["<5", "<5", "<5"]
     assert columns == ["21", "31", "41"]
@@ -69,3 +69,68 @@ def test_a_table_without_small_counts_is_shown_whole():
     cells, rows, columns, total = _shown(suppression.table([[5, 6], [7, 0]]))
     assert cells == [["5", "6"], ["7", "0"]] and rows == ["11", "7"] and total == "18"
     assert columns == ["12", "6"]
+
+
+def test_cells_hidden_to_protect_another_are_marked_x_not_small():
+    cells = suppression.row([3, 40, 14, 0])
+    assert [str(c) for c in cells] == ["<5", "40", "x", "0"]
+    assert [c.reason for c in cells] == ["small", "", "complement", ""]
+    assert [c.mark for c in cells] == ["<5", "", "x", ""]
+    assert cells[2].suppressed and cells[2].shown is None and cells[2].value == 14
+    # the old constructor still works: Cell(value, True) gets the right reason
+    assert str(suppression.Cell(14, True)) == "x" and str(suppression.Cell(3, True)) == "<5"
+    assert str(suppression.Cell(14, False)) == "14"
+
+
+def test_linked_protects_a_small_complement_that_is_never_published():
+    # naloxone used 48, reversals 46: the 2 used without a reversal is never shown, but
+    # 48 - 46 would reveal it, so "reversed" is hidden as a complement
+    cells = suppression.linked(
+        {"used": 48, "reversed": 46, "not_reversed": 2},
+        [("used", ["reversed", "not_reversed"])],
+        published={"used", "reversed"},
+    )
+    assert (str(cells["used"]), str(cells["reversed"])) == ("48", "x")
+    assert cells["not_reversed"].reason == "small"
+
+
+def test_linked_prefers_an_unpublished_key_as_the_complement():
+    # reversals 3 of 48 used: hiding the unpublished 45 protects the 3 at no cost
+    cells = suppression.linked(
+        {"used": 48, "reversed": 3, "not_reversed": 45},
+        [("used", ["reversed", "not_reversed"])],
+        published={"used", "reversed"},
+    )
+    assert (str(cells["used"]), str(cells["reversed"])) == ("48", "<5")
+
+
+def test_linked_new_and_returning_beside_their_total():
+    # 20 people: 17 new, 3 returning; the 17 is hidden too, else 20 - 17 = 3
+    cells = suppression.linked(
+        {"all": 20, "new": 17, "returning": 3}, [("all", ["new", "returning"])]
+    )
+    assert [str(cells[k]) for k in ("all", "new", "returning")] == ["20", "x", "<5"]
+    # a total hidden as a complement elsewhere (30, protecting the 3 in 33) whose parts were all
+    # shown hides one of them too, else 12 + 18 would give the 30 and 33 - 30 the 3
+    cells = suppression.linked(
+        {"a": 30, "a1": 12, "a2": 18, "t": 33, "b": 3},
+        [("a", ["a1", "a2"]), ("t", ["a", "b"])],
+    )
+    assert [str(cells[k]) for k in ("t", "a", "b", "a1", "a2")] == ["33", "x", "<5", "x", "18"]
+
+
+def test_linked_hides_the_total_when_no_other_part_can_be_hidden():
+    cells = suppression.linked({"t": 7, "p": 3, "q": 4, "z": 0}, [("t", ["p", "q", "z"])])
+    assert [str(cells[k]) for k in ("t", "p", "q", "z")] == ["7", "<5", "<5", "0"]
+    # periods: two disjoint months and their total; one month's 2 hides the other month
+    cells = suppression.linked({"total": 60, "m1": 2, "m2": 58}, [("total", ["m1", "m2"])])
+    assert [str(cells[k]) for k in ("total", "m1", "m2")] == ["60", "<5", "x"]
+
+
+def test_linked_refuses_a_group_whose_total_is_not_the_sum():
+    import pytest
+
+    with pytest.raises(ValueError, match="not the sum"):
+        suppression.linked({"t": 10, "a": 3, "b": 4}, [("t", ["a", "b"])])
+    with pytest.raises(ValueError, match="unknown"):
+        suppression.linked({"t": 10}, [("t", ["a"])])

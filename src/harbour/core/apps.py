@@ -13,10 +13,11 @@ class CoreConfig(AppConfig):
         from django.conf import settings
 
         from harbour.core import schedule
-        from harbour.core.tasks import heartbeat
+        from harbour.core.tasks import heartbeat, make_releases
 
         schedule.register(
             "core.heartbeat",
             every=timedelta(seconds=settings.HARBOUR_HEARTBEAT_SECONDS),
             task=heartbeat,
         )
+        schedule.register("core.releases", every=timedelta(hours=1), task=make_releases)

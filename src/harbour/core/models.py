@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -102,6 +103,8 @@ class AuditAction(models.TextChoices):
     MENTOR_MATCH_END = "mentor-match-end", _("Mentoring match ended")
     MENTOR_MATCH_QUIET = "mentor-match-quiet", _("Mentoring match gone quiet")
     MENTOR_CHECKIN_DONE = "mentor-checkin-done", _("Mentoring check-in recorded")
+    # public and shared figures
+    RELEASE_MAKE = "release-make", _("Figures released")
 
 
 class AuditEvent(models.Model):
@@ -171,3 +174,38 @@ class PeriodicRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Release(models.Model):
+    """Figures published for whole closed periods, computed once and served as stored.
+
+    ``data`` is what public and shared pages show, already suppressed: only strings ("12",
+    "<5", "x", "0") and labels, never a hidden count. ``period_end`` is exclusive (the end of
+    the last closed period in the release)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.SlugField(_("kind"), max_length=50)
+    period_start = models.DateField(_("first day"))
+    period_end = models.DateField(_("end (exclusive)"))
+    made_at = models.DateTimeField(_("published"))
+    data = models.JSONField(_("figures"), default=dict)
+
+    class Meta:
+        ordering = ["kind", "-period_end"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "period_end"], name="core_release_once"),
+            models.CheckConstraint(
+                condition=models.Q(period_start__lt=models.F("period_end")),
+                name="core_release_period_order",
+            ),
+        ]
+        verbose_name = _("release of figures")
+        verbose_name_plural = _("releases of figures")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.period_start}–{self.period_end}"
+
+    @property
+    def last_day(self) -> date:
+        """The last day the release covers (``period_end`` is exclusive)."""
+        return self.period_end - timedelta(days=1)

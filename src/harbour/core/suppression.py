@@ -1,27 +1,55 @@
 """Small-cell suppression for every count published outside the organization that owns it.
 
 Pure Python (no Django). A count from 1 to ``THRESHOLD - 1`` is shown as "<5"; zero is shown
-(an empty cell reveals nobody). When one cell of a row is suppressed and the total is shown, a
-second cell (the smallest other non-zero one) is suppressed too, so the hidden one cannot be
-recovered by subtraction ("complementary suppression"). Shares are withheld when their
+(an empty cell reveals nobody). Counts are published in *groups* tied by addition (a total and
+its parts: a row and its cells, "naloxone used" and "reversed" + "not reversed"); wherever a
+group would let a hidden count be recovered by subtraction, a second count is hidden too
+("complementary suppression") and shown as "x", so a reader can tell "between 1 and 4" from
+"hidden only to protect another cell". :func:`linked` does this for any set of named counts and
+groups; :func:`row` and :func:`table` are thin wrappers on it. Shares are withheld when their
 denominator is small.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 THRESHOLD = 5
 
+SMALL = "small"
+COMPLEMENT = "complement"
+
 
 @dataclass(frozen=True)
 class Cell:
+    """One published count. ``reason`` is "" (shown), "small" (1 to 4, shown as "<5") or
+    "complement" (hidden only so that another cell cannot be worked out, shown as "x").
+    ``Cell(value, True)`` without a reason is "small" for 1–4 and "complement" otherwise."""
+
     value: int
-    suppressed: bool
+    suppressed: bool = False
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.reason not in ("", SMALL, COMPLEMENT):
+            raise ValueError(f"unknown suppression reason {self.reason!r}")
+        if self.reason:
+            object.__setattr__(self, "suppressed", True)
+        elif self.suppressed:
+            object.__setattr__(self, "reason", SMALL if is_small(self.value) else COMPLEMENT)
+
+    @property
+    def mark(self) -> str:
+        """ "<5" for a small count, "x" for one hidden to protect another, "" when shown."""
+        if self.reason == SMALL:
+            return f"<{THRESHOLD}"
+        if self.reason == COMPLEMENT:
+            return "x"
+        return ""
 
     def __str__(self) -> str:
-        return f"<{THRESHOLD}" if self.suppressed else str(self.value)
+        return self.mark or str(self.value)
 
     @property
     def shown(self) -> int | None:
@@ -33,19 +61,65 @@ def is_small(count: int) -> bool:
 
 
 def cell(count: int) -> Cell:
-    return Cell(count, is_small(count))
+    return Cell(count, reason=SMALL if is_small(count) else "")
+
+
+def linked(
+    values: Mapping[str, int],
+    groups: Sequence[tuple[str, Sequence[str]]],
+    *,
+    published: Collection[str] | None = None,
+) -> dict[str, Cell]:
+    """Joint suppression of named counts tied by additive groups ``(total, parts)``.
+
+    Primary suppression hides every count 1–4 as "small", also in keys that are never
+    published (a complement such as "used but not reversed" is computed only so that its
+    smallness is protected). Then, until nothing changes, every group with exactly one hidden
+    member (its total or one part) hides another: the smallest non-zero shown part, or the
+    total when no part can be hidden; those are "complement". A key not in ``published`` is
+    never shown, so hiding it costs nothing: it is chosen first as a complement. Callers show
+    only the published keys. A hidden count can still be bounded, never worked out exactly by
+    subtracting shown counts within a group (the usual standard for small-cell rules).
+    """
+    for total, parts in groups:
+        missing = [k for k in (total, *parts) if k not in values]
+        if missing:
+            raise ValueError(f"group {total!r} names unknown counts: {missing}")
+        if values[total] != sum(values[p] for p in parts):
+            raise ValueError(f"group {total!r}: the total is not the sum of its parts")
+    shown_keys = set(values) if published is None else set(published)
+    reasons: dict[str, str] = {k: SMALL for k, v in values.items() if is_small(v)}
+
+    def pick(candidates: Sequence[str]) -> str | None:
+        free = [(0, i, k) for i, k in enumerate(candidates) if k not in shown_keys]
+        costly = [(values[k], i, k) for i, k in enumerate(candidates) if values[k] > 0]
+        best = min(free or costly, default=None)
+        return best[2] if best else None
+
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in groups:
+            members = [total, *parts]
+            hidden = [k for k in members if k in reasons]
+            if len(hidden) != 1:
+                continue
+            choice = pick([p for p in parts if p not in reasons])
+            if choice is None and hidden[0] != total:
+                choice = total
+            if choice is not None:
+                reasons[choice] = COMPLEMENT
+                changed = True
+    return {k: Cell(v, reason=reasons.get(k, "")) for k, v in values.items()}
 
 
 def row(counts: Sequence[int]) -> list[Cell]:
     """The cells of a row whose total is published: primary plus complementary suppression."""
-    cells = [cell(c) for c in counts]
-    hidden = [i for i, c in enumerate(cells) if c.suppressed]
-    if len(hidden) == 1:
-        others = [(c.value, i) for i, c in enumerate(cells) if not c.suppressed and c.value > 0]
-        if others:
-            _value, index = min(others)
-            cells[index] = Cell(cells[index].value, True)
-    return cells
+    keys = [str(i) for i in range(len(counts))]
+    values = dict(zip(keys, counts, strict=True))
+    values["total"] = sum(counts)
+    cells = linked(values, [("total", keys)], published=keys)
+    return [cells[k] for k in keys]
 
 
 def share(part: int, whole: int) -> float | None:
@@ -66,51 +140,31 @@ class Table:
 
 
 def table(counts: Sequence[Sequence[int]]) -> Table:
-    """A table published with its row totals, column totals and grand total.
-
-    Primary suppression hides counts 1–4 (in cells and totals alike). Then, until nothing
-    changes, any row or column whose total is shown and that has exactly one hidden cell gets
-    a second one (its smallest shown non-zero cell), so no hidden count can be recovered by
-    subtracting shown cells from a shown total. The same is done with the row totals against
-    the grand total, and with the column totals. (A hidden count can still be bounded, never
-    recovered: the usual standard for small-cell rules.)"""
+    """A table published with its row totals, column totals and grand total: one call to
+    :func:`linked` with each row, each column, and the row and column totals against the
+    grand total as groups."""
     rows = [list(r) for r in counts]
     width = len(rows[0]) if rows else 0
     if any(len(r) != width for r in rows):
         raise ValueError("every row needs the same number of cells")
-    hidden = [[is_small(v) for v in r] for r in rows]
-    row_sums = [sum(r) for r in rows]
-    col_sums = [sum(r[j] for r in rows) for j in range(width)]
-    grand = sum(row_sums)
-    row_hidden = [is_small(v) for v in row_sums]
-    col_hidden = [is_small(v) for v in col_sums]
-
-    def complete(values: list[int], flags: list[bool], total_shown: bool) -> bool:
-        if not total_shown or sum(flags) != 1:
-            return False
-        others = [(v, i) for i, v in enumerate(values) if not flags[i] and v > 0]
-        if not others:
-            return False
-        flags[min(others)[1]] = True
-        return True
-
-    changed = True
-    while changed:
-        changed = False
-        for i, r in enumerate(rows):
-            changed |= complete(r, hidden[i], not row_hidden[i])
-        for j in range(width):
-            column = [r[j] for r in rows]
-            flags = [hidden[i][j] for i in range(len(rows))]
-            if complete(column, flags, not col_hidden[j]):
-                for i, flag in enumerate(flags):
-                    hidden[i][j] = flag
-                changed = True
-        changed |= complete(row_sums, row_hidden, not is_small(grand))
-        changed |= complete(col_sums, col_hidden, not is_small(grand))
+    values: dict[str, int] = {}
+    for i, r in enumerate(rows):
+        for j, v in enumerate(r):
+            values[f"{i}:{j}"] = v
+        values[f"{i}:"] = sum(r)
+    for j in range(width):
+        values[f":{j}"] = sum(r[j] for r in rows)
+    values[":"] = sum(sum(r) for r in rows)
+    groups: list[tuple[str, Sequence[str]]] = [
+        (f"{i}:", [f"{i}:{j}" for j in range(width)]) for i in range(len(rows))
+    ]
+    groups += [(f":{j}", [f"{i}:{j}" for i in range(len(rows))]) for j in range(width)]
+    groups.append((":", [f"{i}:" for i in range(len(rows))]))
+    groups.append((":", [f":{j}" for j in range(width)]))
+    cells = linked(values, groups)
     return Table(
-        cells=[[Cell(v, hidden[i][j]) for j, v in enumerate(r)] for i, r in enumerate(rows)],
-        row_totals=[Cell(v, row_hidden[i]) for i, v in enumerate(row_sums)],
-        column_totals=[Cell(v, col_hidden[j]) for j, v in enumerate(col_sums)],
-        total=cell(grand),
+        cells=[[cells[f"{i}:{j}"] for j in range(width)] for i in range(len(rows))],
+        row_totals=[cells[f"{i}:"] for i in range(len(rows))],
+        column_totals=[cells[f":{j}"] for j in range(width)],
+        total=cells[":"],
     )

@@ -30,3 +30,11 @@ def send_email(
     from django.core.mail import send_mail
 
     return send_mail(subject, body, None, to, fail_silently=False)
+
+
+@task()
+def make_releases() -> int:
+    """Make the releases of figures whose periods have closed (idempotent)."""
+    from harbour.core.releases import make_due
+
+    return len(make_due())
