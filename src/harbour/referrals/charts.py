@@ -1,5 +1,6 @@
 """The service-gap chart: server-side SVG, no JavaScript, a title for screen readers and the
-same figures in the table beside it. Suppressed counts get no bar, only "<5"."""
+same figures in the table beside it. Suppressed counts get no bar, only their mark ("<5" or
+"x")."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def gaps(report: Report, labels: dict[str, str]) -> SafeString:
     if not report.lines:
         return mark_safe("")
     height = TOP + ROW_H * len(report.lines) + 24
-    biggest = max([line.total.value for line in report.lines if not line.total.suppressed] or [1])
+    biggest = max((line.total.value for line in report.lines), default=0) or 1
     plot_w = WIDTH - RIGHT
     title = _("Referrals by type of service, and how many were declined for lack of capacity")
     parts = [

@@ -162,7 +162,9 @@ def _tally(rows: Iterable[Row], parts: Sequence[Part]) -> _Tally:
         t.types.add(r.service_type)
         column = column_of(r)
         for period in periods:
-            t.counts[_key(period, r.service_type, column)] += 1
+            for kind in (r.service_type, ALL):
+                t.counts[_key(period, kind, column)] += 1
+                t.counts[_key(period, kind, ALL)] += 1
             if r.status in OUTCOMES:
                 t.ended[period, r.service_type] += 1
                 t.completed[period, r.service_type] += r.status == "completed"
@@ -172,6 +174,7 @@ def _tally(rows: Iterable[Row], parts: Sequence[Part]) -> _Tally:
                 )
         if column == "no_capacity":
             t.areas[r.service_type][r.area] += 1
+            t.counts[_key(TOTAL, r.service_type, column, r.area)] += 1
     return t
 
 
@@ -216,10 +219,6 @@ def build_release(rows: Iterable[Row], parts: Sequence[Part] = ()) -> dict[str, 
     ties = [(total, members) for total, members in _groups(periods, types, tally.areas) if members]
     keys = {k for total, members in ties for k in (total, *members)}
     cells = suppression.linked({k: tally.counts.get(k, 0) for k in keys}, ties)
-    for t, per_area in tally.areas.items():
-        for a, n in per_area.items():
-            key = _key(TOTAL, t, "no_capacity", a)
-            cells.setdefault(key, suppression.cell(n))
 
     def figure(key: str) -> Figure:
         return Figure(str(cells[key]) if key in cells else "0")
