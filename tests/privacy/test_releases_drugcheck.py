@@ -30,9 +30,13 @@ def add(org: Any, day: date, n: int, *, city: str = "Kingston", site: str = "Mai
         services.sample_create(
             organization=org,
             data=services.SampleIn(
-                collected_on=day, site=site, city=city, fsa=fsa, expected="down",
+                collected_on=day,
+                site=site,
+                city=city,
+                fsa=fsa,
+                expected="down",
                 strips=strips or {"fentanyl-strip": "positive"},
-            ),  # fmt: skip
+            ),
             actor=None,
             vocabulary=vocabulary,
         )
@@ -65,9 +69,7 @@ def months(doc: Any) -> dict[str, str]:
             for r in rows}  # fmt: skip
 
 
-def test_subtracting_the_shown_months_from_the_total_recovers_no_month(
-    client, org_a, run_tasks
-):
+def test_subtracting_the_shown_months_from_the_total_recovers_no_month(client, org_a, run_tasks):
     # given samples in the second half of 2026, a single one in December
     for month, n in zip(range(6, 13), (13, 29, 24, 14, 19, 20, 1), strict=True):
         add(org_a, date(2026, month, 10), n)
@@ -93,9 +95,7 @@ def test_subtracting_the_shown_months_from_the_total_recovers_no_month(
     }  # fmt: skip
 
 
-def test_the_samples_behind_a_small_count_show_no_day_site_or_postal_area(
-    client, org_a, run_tasks
-):
+def test_the_samples_behind_a_small_count_show_no_day_site_or_postal_area(client, org_a, run_tasks):
     # given a busy city, and two samples checked in a small town on one day at one site
     add(org_a, date(2026, 10, 3), 30)
     day = date(2026, 10, 14)
@@ -137,9 +137,9 @@ def test_moving_a_date_filter_by_one_day_shows_nothing_new(client, org_a, run_ta
     after = fact(page(client, date_to="2026-10-16"), "Samples checked")
     # then both are the whole release: the difference tells nothing about 16 October
     assert (before, after) == ("115", "115")
-    assert months(page(client, date_from="2026-10-16", date_to="2026-10-16"))[
-        "October 2026"
-    ] == "90"
+    assert (
+        months(page(client, date_from="2026-10-16", date_to="2026-10-16"))["October 2026"] == "90"
+    )
 
 
 def test_polling_the_board_as_samples_come_in_shows_no_change_until_the_month_is_released(

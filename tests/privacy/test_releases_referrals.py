@@ -130,10 +130,7 @@ def test_polling_the_report_by_the_second_sees_no_referral_cross_a_window(settin
     # when the attacker polls the 12 months a second before and a second after a year since
     # that referral, and across the day
     year = timedelta(days=365)
-    polls = [
-        table(get(sent + year + timedelta(seconds=s)))
-        for s in (-1, 1, 3600, 6 * 3600)
-    ]
+    polls = [table(get(sent + year + timedelta(seconds=s))) for s in (-1, 1, 3600, 6 * 3600)]
     # then every poll is the same release: no referral's time can be read off it
     assert all(p == polls[0] for p in polls)
     assert polls[0]["*:total"] == "30"
