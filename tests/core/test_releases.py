@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import itertools
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -126,3 +127,31 @@ def test_the_scheduler_runs_make_releases_hourly_and_the_command_runs_it_now(
     assert Release.objects.filter(kind="test-weekly").count() == 1
     call_command("make-releases")
     assert "nothing due" in capsys.readouterr().out
+
+
+def test_tiled_releases_never_share_a_period(kinds):
+    # given a weekly kind released in blocks of 4 weeks
+    releases.register(
+        "test-tiled", build=lambda s, e: {}, period="week", periods=4, lag_days=7, tiled=True
+    )
+    # when the scheduler runs every day for 10 weeks
+    seen: list[tuple[date, date]] = []
+    day = datetime(2026, 9, 1, 12, tzinfo=TORONTO)
+    for n in range(70):
+        made = releases.make("test-tiled", now=day + timedelta(days=n))
+        if made is not None:
+            seen.append((made.period_start, made.period_end))
+    # then each release is a block of 4 whole weeks, and the blocks follow one another
+    assert len(seen) >= 2
+    for start, end in seen:
+        assert start.weekday() == 0 and (end - start).days == 28
+    for (_s1, e1), (s2, _e2) in itertools.pairwise(seen):
+        assert e1 == s2
+    # monthly blocks of 3 are calendar quarters
+    releases.register(
+        "test-quarters", build=lambda s, e: {}, period="month", periods=3, lag_days=0, tiled=True
+    )
+    assert releases.bounds("test-quarters", datetime(2026, 12, 2, 12, tzinfo=TORONTO)) == (
+        date(2026, 7, 1),
+        date(2026, 10, 1),
+    )

@@ -32,6 +32,7 @@ from harbour.core.models import Release
 logger = logging.getLogger(__name__)
 
 Period = Literal["week", "month"]
+EPOCH_MONDAY = date(1970, 1, 5)  # tiled weekly releases count their blocks from this Monday
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Kind:
     period: Period
     periods: int
     lag_days: int
+    tiled: bool = False
 
 
 _KINDS: dict[str, Kind] = {}
@@ -53,14 +55,21 @@ def register(
     period: Period,
     periods: int,
     lag_days: int,
+    tiled: bool = False,
 ) -> None:
     """Declare a kind of release. ``build(start, end)`` returns the JSON data for the whole
-    closed periods ``[start, end)``, suppressed by the builder itself."""
+    closed periods ``[start, end)``, suppressed by the builder itself.
+
+    With ``tiled``, releases of more than one period never overlap: each covers the next
+    block of ``periods`` periods (counted from Monday 5 January 1970, or from January), so
+    no period is ever in two releases, and two releases cannot be subtracted to reveal a
+    period that the suppression of either one protected. (With ``periods=1`` every kind is
+    tiled.)"""
     if period not in ("week", "month"):
         raise ValueError(f"a release period is 'week' or 'month', not {period!r}")
     if periods < 1 or lag_days < 0:
         raise ValueError("a release needs at least one period and a lag of 0 days or more")
-    _KINDS[kind] = Kind(kind, build, period, periods, lag_days)
+    _KINDS[kind] = Kind(kind, build, period, periods, lag_days, tiled)
 
 
 def kinds() -> list[Kind]:
@@ -94,9 +103,16 @@ def _back(end: date, period: Period, count: int) -> date:
 def closed_end(kind: str, now: datetime) -> date:
     """The end (exclusive) of the newest period of ``kind`` that closed ``lag_days`` ago or
     more: a week or month that ends on day E (exclusive) is released from local day
-    E + lag_days."""
+    E + lag_days. For a tiled kind, the end of the newest whole block of periods."""
     spec = get_kind(kind)
-    return _period_start(local_date(now) - timedelta(days=spec.lag_days), spec.period)
+    end = _period_start(local_date(now) - timedelta(days=spec.lag_days), spec.period)
+    if spec.tiled:
+        if spec.period == "week":
+            index = (end - EPOCH_MONDAY).days // 7
+        else:
+            index = end.year * 12 + end.month - 1
+        end = _back(end, spec.period, index % spec.periods)
+    return end
 
 
 def bounds(kind: str, now: datetime) -> tuple[date, date]:
