@@ -6,7 +6,7 @@ organization gets 404 everywhere; the gap report shows the flow with suppression
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
@@ -162,11 +162,10 @@ def test_referral_with_consent_from_listing_to_completion_on_a_phone(
     # the gap report shows the flow, small numbers suppressed, once the month is released
     from harbour.core import releases
 
-    first = timezone.localdate().replace(day=1)
-    releases.make_due(
-        now=timezone.make_aware(datetime.combine((first + timedelta(days=32)).replace(day=1),
-                                                 time(12))) + timedelta(days=8)
-    )  # fmt: skip
+    today = timezone.localdate()
+    index = today.year * 12 + (today.month - 1) // 3 * 3 + 3  # the quarter's end
+    quarter_end = datetime(index // 12, index % 12 + 1, 1, 12, tzinfo=UTC)
+    releases.make_due(now=quarter_end + timedelta(days=8))
     centre_page.goto(f"/org/{centre.slug}/referrals/gaps/")
     table = centre_page.locator(".gap-table")
     expect(table).to_contain_text("Recovery")

@@ -1,7 +1,8 @@
 """Attacks on the public drug-checking board (issue 16): subtract the shown months from the
 total, find the day and site of the samples behind a "<5", move a date filter by one day, poll
-the page as samples come in. The board is a release of whole closed months, suppressed
-jointly; each sample's result is published with its month and region only."""
+the page as samples come in. The board is a release per closed month, suppressed jointly
+inside the month and never added up across months; each sample's result is published with its
+month and region only."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from harbour.drugcheck import services
 
 pytestmark = pytest.mark.django_db
 
-# the release due on 10 January 2027 covers the 12 whole months of 2026 (a week's lag)
+# the release due on 10 January 2027 covers December 2026 (a week's lag)
 RELEASE_DAY = datetime(2027, 1, 10, 17, 0, tzinfo=UTC)
 
 
@@ -51,6 +52,14 @@ def publish(run_tasks: Callable[[], None], at: datetime) -> None:
         run_tasks()
 
 
+def publish_monthly(run_tasks: Callable[[], None], first: date, last: date) -> None:
+    """The scheduler running all along: on the 10th of each month from ``first`` to ``last``."""
+    day = first
+    while day <= last:
+        publish(run_tasks, datetime(day.year, day.month, 10, 17, 0, tzinfo=UTC))
+        day = (day + timedelta(days=32)).replace(day=1)
+
+
 def page(client: Any, **params: str) -> Any:
     response = client.get("/drugcheck/", params)
     assert response.status_code == 200
@@ -70,10 +79,11 @@ def months(doc: Any) -> dict[str, str]:
 
 
 def test_subtracting_the_shown_months_from_the_total_recovers_no_month(client, org_a, run_tasks):
-    # given samples in the second half of 2026, a single one in December
+    # given samples in the second half of 2026, a single one in December, and the scheduler
+    # publishing every month
     for month, n in zip(range(6, 13), (13, 29, 24, 14, 19, 20, 1), strict=True):
         add(org_a, date(2026, month, 10), n)
-    publish(run_tasks, RELEASE_DAY)
+    publish_monthly(run_tasks, date(2026, 1, 1), date(2027, 1, 1))
     # when the attacker subtracts every shown month from the shown total
     doc = page(client)
     total, shown = fact(doc, "Samples checked"), months(doc)
@@ -83,13 +93,14 @@ def test_subtracting_the_shown_months_from_the_total_recovers_no_month(client, o
         if total.isdigit() and len(hidden) == 1
         else {}
     )
-    # then nothing is recovered: December is "<5" and a second month is hidden with it,
-    # marked "x" (it is 13: "<5" would be false)
+    # then nothing is recovered: each month is published on its own, as it closed, and no
+    # total over the months is offered to subtract from (the board's figures are December's)
     assert recovered == {}
-    assert total == "120"
+    assert total == "<5"
+    assert "120" not in doc.text_content()
     assert shown == {
         "January 2026": "0", "February 2026": "0", "March 2026": "0", "April 2026": "0",
-        "May 2026": "0", "June 2026": "x", "July 2026": "29", "August 2026": "24",
+        "May 2026": "0", "June 2026": "13", "July 2026": "29", "August 2026": "24",
         "September 2026": "14", "October 2026": "19", "November 2026": "20",
         "December 2026": "<5",
     }  # fmt: skip
@@ -100,7 +111,7 @@ def test_the_samples_behind_a_small_count_show_no_day_site_or_postal_area(client
     add(org_a, date(2026, 10, 3), 30)
     day = date(2026, 10, 14)
     add(org_a, day, 2, city="Smallville", site="Smallville Health Hut", fsa="K0K")
-    publish(run_tasks, RELEASE_DAY)
+    publish(run_tasks, datetime(2026, 11, 10, 17, 0, tzinfo=UTC))
     # when the attacker asks for the small town only, and reads every result of every month
     filtered = page(client, city="Smallville", date_from="2026-10-14", date_to="2026-10-14")
     docs = [filtered, page(client)]
@@ -131,12 +142,13 @@ def test_moving_a_date_filter_by_one_day_shows_nothing_new(client, org_a, run_ta
     add(org_a, date(2026, 10, 15), 40)
     add(org_a, date(2026, 10, 16), 2)
     add(org_a, date(2026, 11, 20), 25)
-    publish(run_tasks, RELEASE_DAY)
+    publish_monthly(run_tasks, date(2026, 11, 1), date(2026, 12, 1))
     # when the attacker moves the end of the period by one day
     before = fact(page(client, date_to="2026-10-15"), "Samples checked")
     after = fact(page(client, date_to="2026-10-16"), "Samples checked")
-    # then both are the whole release: the difference tells nothing about 16 October
-    assert (before, after) == ("115", "115")
+    # then both are the board as released (November's figures): the difference tells
+    # nothing about 16 October
+    assert (before, after) == ("25", "25")
     assert (
         months(page(client, date_from="2026-10-16", date_to="2026-10-16"))["October 2026"] == "90"
     )
@@ -169,5 +181,5 @@ def test_polling_the_board_as_samples_come_in_shows_no_change_until_the_month_is
     assert snapshot[0] == "20"
     publish(run_tasks, datetime(2027, 2, 8, 12, 0, tzinfo=UTC))
     released = page(client)
-    assert fact(released, "Samples checked") == "21"
-    assert months(released)["January 2027"] == "<5"
+    assert fact(released, "Samples checked") == "<5"
+    assert months(released) == {"December 2026": "20", "January 2027": "<5"}

@@ -1,7 +1,7 @@
 """Attacks on the cross-organization service-gap report (issue 16): difference two periods it
 offers ("90 days" against "12 months") to recover a hidden count, and poll it by the second to
-see a referral cross the edge of a sliding window. The report is a release of whole closed
-months (the year and its four quarters, disjoint), suppressed jointly, made once."""
+see a referral cross the edge of a sliding window. The report is a release per closed quarter
+(the quarter and its months, suppressed jointly), made once; quarters never overlap."""
 
 from __future__ import annotations
 
@@ -20,8 +20,10 @@ from harbour.referrals.models import ContactMethod, Referral
 
 pytestmark = pytest.mark.django_db
 
-# the release due on 10 January 2027 covers the referrals sent in 2026 (a week's lag)
+# the release due on 10 January 2027 covers the referrals sent in October-December 2026
 RELEASE_DAY = datetime(2027, 1, 10, 17, 0, tzinfo=UTC)
+QUARTER_DAYS = [datetime(y, m, 10, 17, 0, tzinfo=UTC) for y, m in ((2026, 4), (2026, 7),
+                                                                   (2026, 10), (2027, 1))]  # fmt: skip
 COLUMNS = ["completed", "no_capacity", "declined_other", "open", "other"]
 
 
@@ -81,17 +83,24 @@ def table(doc: Any) -> dict[str, str]:
     return out
 
 
+def nested(a: str, b: str) -> bool:
+    """Whether one period holds the other: windows of days all end now, so the longer holds
+    the shorter; a release's months are inside its quarter."""
+    return "/" not in a or a.split("/")[0] == b.split("/")[0]
+
+
 def test_differencing_two_periods_of_the_report_recovers_no_hidden_count(setting, run_tasks):
     add, get = setting
     # given 10 completed and 8 open referrals sent in November, and in August 2 completed
-    # and 6 declined for lack of capacity
+    # and 6 declined for lack of capacity; the scheduler running all year
     add(datetime(2026, 11, 5, 15, 0, tzinfo=UTC), 10, "completed")
     add(datetime(2026, 11, 6, 15, 0, tzinfo=UTC), 8, "accepted")
     add(datetime(2026, 8, 5, 15, 0, tzinfo=UTC), 2, "completed")
     add(datetime(2026, 8, 6, 15, 0, tzinfo=UTC), 6, "declined", "no_capacity")
-    publish(run_tasks, RELEASE_DAY)
-    # when the attacker reads every period the report offers and subtracts each figure of one
-    # period from the same figure of another
+    for day in QUARTER_DAYS:
+        publish(run_tasks, day)
+    # when the attacker reads every period the report offers and subtracts each figure of a
+    # period from the same figure of a period holding it, and a whole from its shown parts
     at = RELEASE_DAY + timedelta(days=1)
     first = get(at)
     offered = first.xpath("//select[@name='period']/option/@value")
@@ -99,23 +108,35 @@ def test_differencing_two_periods_of_the_report_recovers_no_hidden_count(setting
     recovered = {
         (a, b, key): abs(int(tables[a][key]) - int(tables[b][key]))
         for a, b in combinations(offered, 2)
+        if nested(a, b)
         for key in tables[a]
         if tables[a][key].isdigit() and tables[b].get(key, "").isdigit()
         and 0 < abs(int(tables[a][key]) - int(tables[b][key])) < 5
     }  # fmt: skip
-    # then no difference is a small count: the August "2 completed" stays hidden
+    for whole in [p for p in offered if p.endswith("/all")]:
+        parts = [p for p in offered if nested(whole, p) and p != whole]
+        for key, value in tables[whole].items():
+            hidden = [p for p in parts if not tables[p][key].isdigit()]
+            if value.isdigit() and len(hidden) == 1:
+                rest = sum(int(tables[p][key]) for p in parts if p not in hidden)
+                recovered[(whole, hidden[0], key)] = int(value) - rest
+    # then no hidden count is recovered: the August "2 completed" stays hidden
     assert recovered == {}
-    # the report offers the year and its quarters, never overlapping windows of days
-    assert offered == ["all", "p1", "p2", "p3", "p4"]
+    # the report offers the last quarters and their months, never overlapping windows of days
+    assert offered == [f"{end}/{key}" for end in ("2027-01-01", "2026-10-01", "2026-07-01",
+                                                  "2026-04-01")
+                       for key in ("all", "p1", "p2", "p3")]  # fmt: skip
     labels = [o.text_content() for o in first.xpath("//select[@name='period']/option")]
-    assert labels == ["The 12 months: January 2026 – December 2026", "January 2026 – March 2026",
-                      "April 2026 – June 2026", "July 2026 – September 2026",
-                      "October 2026 – December 2026"]  # fmt: skip
-    assert "Figures for January 2026 – December 2026, published" in first.text_content()
+    assert labels[:8] == ["October 2026 – December 2026 (the quarter)", "October 2026",
+                          "November 2026", "December 2026",
+                          "July 2026 – September 2026 (the quarter)", "July 2026",
+                          "August 2026", "September 2026"]  # fmt: skip
+    assert "Figures for October 2026 – December 2026, published" in first.text_content()
     # and the small count reads "<5", those hidden only to protect it "x"
-    assert tables["p3"]["recovery:completed"] == "<5"
-    assert tables["p4"]["recovery:completed"] == "x"
-    assert tables["all"]["recovery:total"] == "26"
+    august, summer = tables["2026-10-01/p2"], tables["2026-10-01/all"]
+    assert (august["recovery:completed"], august["recovery:no_capacity"]) == ("<5", "x")
+    assert (summer["recovery:completed"], summer["recovery:no_capacity"]) == ("<5", "x")
+    assert (summer["recovery:total"], tables["2027-01-01/all"]["recovery:total"]) == ("8", "18")
 
 
 def test_polling_the_report_by_the_second_sees_no_referral_cross_a_window(setting, run_tasks):
@@ -126,11 +147,16 @@ def test_polling_the_report_by_the_second_sees_no_referral_cross_a_window(settin
     add(datetime(2026, 3, 3, 15, 0, tzinfo=UTC), 5, "accepted")
     sent = datetime(2026, 1, 20, 10, 0, 0, tzinfo=UTC)
     add(sent, 1, "completed")
-    publish(run_tasks, RELEASE_DAY)
-    # when the attacker polls the 12 months a second before and a second after a year since
-    # that referral, and across the day
+    for day in QUARTER_DAYS:
+        publish(run_tasks, day)
+    # when the attacker polls the report a second before and a second after a year since
+    # that referral, and across the day, in its default view and in its first quarter's
     year = timedelta(days=365)
-    polls = [table(get(sent + year + timedelta(seconds=s))) for s in (-1, 1, 3600, 6 * 3600)]
+    polls = [
+        (table(get(sent + year + timedelta(seconds=s))),
+         table(get(sent + year + timedelta(seconds=s), period="2026-04-01/all")))
+        for s in (-1, 1, 3600, 6 * 3600)
+    ]  # fmt: skip
     # then every poll is the same release: no referral's time can be read off it
     assert all(p == polls[0] for p in polls)
-    assert polls[0]["*:total"] == "30"
+    assert (polls[0][0]["*:total"], polls[0][1]["*:total"]) == ("6", "12")

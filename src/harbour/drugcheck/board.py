@@ -1,12 +1,17 @@
-"""The public results board as a release (``core.releases`` kind "drugcheck"): built once per
-closed month from the samples of the last 12 closed months, stored, and served as stored.
+"""The public results board as releases (``core.releases`` kind "drugcheck"): one per closed
+month, built once by the scheduler a week after the month closes, stored, and served as stored.
+Releases never overlap (one month each), so two releases cannot be subtracted from each other;
+the board shows the figures of the newest release and the month-by-month series of the last 12
+releases, each as it was published (there is no total over the months: it would tie the
+months' suppressions together after they were published).
 
 Two things are published, and they are different in kind:
 
-- **Figures** (samples per month, what samples bought as opioids held, samples by region and
-  by what they were bought as): counts, suppressed jointly with ``core.suppression.linked``
-  over every table, its margins, the complements behind each share (samples with fentanyl
-  and without it) and the totals over the months, so no hidden count can be recovered by
+- **Figures** of the month (samples, samples bought as opioids, the share of those that held
+  fentanyl, benzodiazepines, xylazine or nitazenes, "held what it was bought as", samples by
+  region and by what they were bought as): counts, suppressed jointly with
+  ``core.suppression.linked`` over every table, its margins and the complements behind each
+  share (samples with fentanyl and without it), so no hidden count can be recovered by
   subtracting shown ones.
 - **Results**, one per sample, as drug-checking services publish them (Drug Checking BC, UNC):
   what it was bought as, its form, what the tests found, with its month and region only: no
@@ -39,11 +44,10 @@ from harbour.drugcheck.models import (
 from harbour.drugcheck.selectors import WATCHED, matched_expectation
 
 KIND = "drugcheck"
-PERIODS = 12  # months in a release
+PERIODS = 1  # one month per release: releases never overlap
+SERIES = 12  # the board's month-by-month series: the last 12 releases
 LAG_DAYS = 7  # a month is released a week after it closes: late entries and lab results
 CLASSES = [str(c) for c in ExpectedClass]
-# shown per month beside the samples; the other two watched substances only over the release
-MONTHLY = ("fentanyl", "benzodiazepines")
 ALL = "*"
 
 
@@ -53,15 +57,6 @@ def region_of(sample: Sample) -> str:
 
 def _month_key(day: date) -> str:
     return day.strftime("%Y-%m")
-
-
-def _months(start: date, end: date) -> list[str]:
-    keys = []
-    day = start.replace(day=1)
-    while day < end:
-        keys.append(_month_key(day))
-        day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-    return keys
 
 
 def _found(sample: Sample) -> set[str]:
@@ -99,16 +94,15 @@ def _result(sample: Sample) -> dict[str, Any]:
     }
 
 
-def tally(samples: Iterable[Sample], months: list[str]) -> tuple[dict[str, int], list[str]]:
-    """The counts behind the board, by key; and the regions met."""
+def tally(samples: Iterable[Sample]) -> tuple[dict[str, int], list[str]]:
+    """The counts behind a month's figures, by key; and the regions met."""
     counts: dict[str, int] = defaultdict(int)
     regions: set[str] = set()
     for sample in samples:
-        m = _month_key(sample.collected_on)
         region = region_of(sample)
         regions.add(region)
         found = _found(sample)
-        counts[f"month:{m}"] += 1
+        counts[ALL] += 1
         counts[f"region:{region}|{sample.expected_class}"] += 1
         counts[f"region:{region}|{ALL}"] += 1
         counts[f"class:{sample.expected_class}"] += 1
@@ -122,49 +116,31 @@ def tally(samples: Iterable[Sample], months: list[str]) -> tuple[dict[str, int],
         else:
             counts["not-judged"] += 1
         if sample.expected_class == ExpectedClass.OPIOID:
-            counts[f"opioid:{m}"] += 1
             for label, kinds in WATCHED.items():
-                held = bool(found & kinds)
-                name = label if held else f"no-{label}"
-                counts[f"{name}:{ALL}"] += 1
-                if label in MONTHLY:
-                    counts[f"{name}:{m}"] += 1
+                counts[label if found & kinds else f"no-{label}"] += 1
         else:
-            counts[f"not-opioid:{m}"] += 1
-            counts[f"not-opioid:{ALL}"] += 1
-    counts["month:*"] = sum(counts[f"month:{m}"] for m in months)
+            counts["not-opioid"] += 1
     return dict(counts), sorted(regions, key=lambda r: (r == "", r.casefold()))
 
 
-def groups(months: list[str], regions: list[str]) -> list[tuple[str, list[str]]]:
-    """Every additive tie between the board's counts: what joint suppression must respect."""
-    total = "month:*"
-    opioid = "class:opioid"  # samples bought as opioids, over the release
-    others = [f"class:{c}" for c in CLASSES if c != ExpectedClass.OPIOID]
+def groups(regions: list[str]) -> list[tuple[str, list[str]]]:
+    """Every additive tie between a month's counts: what joint suppression must respect."""
+    opioid = "class:opioid"
     ties: list[tuple[str, list[str]]] = [
-        (total, [f"month:{m}" for m in months]),
-        (total, [f"class:{c}" for c in CLASSES]),
-        (total, [f"region:{r}|{ALL}" for r in regions]),
-        (total, [opioid, f"not-opioid:{ALL}"]),
-        (f"not-opioid:{ALL}", others),
-        (f"not-opioid:{ALL}", [f"not-opioid:{m}" for m in months]),
-        (opioid, [f"opioid:{m}" for m in months]),
-        (total, ["judged", "not-judged"]),
+        (ALL, [f"class:{c}" for c in CLASSES]),
+        (ALL, [opioid, "not-opioid"]),
+        ("not-opioid", [f"class:{c}" for c in CLASSES if c != ExpectedClass.OPIOID]),
+        (ALL, ["judged", "not-judged"]),
         ("judged", ["matched", "not-matched"]),
     ]
-    for m in months:
-        ties.append((f"month:{m}", [f"opioid:{m}", f"not-opioid:{m}"]))
-    for c in CLASSES:
-        ties.append((f"class:{c}", [f"region:{r}|{c}" for r in regions]))
-    for r in regions:
-        ties.append((f"region:{r}|{ALL}", [f"region:{r}|{c}" for c in CLASSES]))
+    if regions:
+        ties.append((ALL, [f"region:{r}|{ALL}" for r in regions]))
+        for c in CLASSES:
+            ties.append((f"class:{c}", [f"region:{r}|{c}" for r in regions]))
+        for r in regions:
+            ties.append((f"region:{r}|{ALL}", [f"region:{r}|{c}" for c in CLASSES]))
     for label in WATCHED:
-        ties.append((opioid, [f"{label}:{ALL}", f"no-{label}:{ALL}"]))
-        if label in MONTHLY:
-            for name in (label, f"no-{label}"):
-                ties.append((f"{name}:{ALL}", [f"{name}:{m}" for m in months]))
-            for m in months:
-                ties.append((f"opioid:{m}", [f"{label}:{m}", f"no-{label}:{m}"]))
+        ties.append((opioid, [label, f"no-{label}"]))
     return ties
 
 
@@ -177,8 +153,7 @@ def _share(cells: dict[str, suppression.Cell], part: str, whole: str, rest: str)
 
 
 def build(start: date, end: date) -> dict[str, Any]:
-    """The release's data for the whole months in [start, end): strings and codes only."""
-    months = _months(start, end)
+    """The release's data for the month [start, end): strings and codes only."""
     samples = list(
         Sample.objects.filter(collected_on__gte=start, collected_on__lt=end)
         .select_related("expected_substance")
@@ -191,41 +166,27 @@ def build(start: date, end: date) -> dict[str, Any]:
         )
         .order_by("collected_on", "id")
     )
-    counts, regions = tally(samples, months)
-    ties = groups(months, regions)
+    counts, regions = tally(samples)
+    ties = groups(regions)
     keys = {k for total, parts in ties for k in (total, *parts)}
-    values = {k: counts.get(k, 0) for k in keys}
     # every key counts as published, complements included: the page shows only some, but a
     # complement is derivable from shown figures (opioid minus fentanyl), so hiding one must
     # cost as much as hiding a shown count, and a hidden zero protects nothing
-    cells = suppression.linked(values, ties)
+    cells = suppression.linked({k: counts.get(k, 0) for k in keys}, ties)
 
     def shown(key: str) -> str:
         return str(cells[key])
 
     results = [_result(s) for s in samples]
-    # newest month first; inside a month by region and kind, never by day
-    results.sort(key=lambda r: (r["month"], r["region"], r["expected_class"]))
-    results.sort(key=lambda r: r["month"], reverse=True)
+    # by region and kind, never by day
+    results.sort(key=lambda r: (r["region"].casefold(), r["expected_class"]))
     return {
-        "months": [
-            {
-                "month": m,
-                "samples": shown(f"month:{m}"),
-                "opioid": shown(f"opioid:{m}"),
-                **{
-                    label: _share(cells, f"{label}:{m}", f"opioid:{m}", f"no-{label}:{m}")
-                    for label in MONTHLY
-                },
-            }
-            for m in months
-        ],
-        "samples": shown("month:*"),
+        "month": _month_key(start),
+        "samples": shown(ALL),
         "opioid": shown("class:opioid"),
         "matched": _share(cells, "matched", "judged", "not-matched"),
         "watched": {
-            label: _share(cells, f"{label}:{ALL}", "class:opioid", f"no-{label}:{ALL}")
-            for label in WATCHED
+            label: _share(cells, label, "class:opioid", f"no-{label}") for label in WATCHED
         },
         "classes": CLASSES,
         "class_totals": [shown(f"class:{c}") for c in CLASSES],
@@ -283,11 +244,11 @@ class RegionFigures:
 
 @dataclass(frozen=True)
 class Figures:
+    month: date
     samples: str
     opioid: str
     matched: Percent
     watched: list[tuple[str, Percent]]
-    months: list[MonthFigures]
     classes: list[tuple[str, str]]  # (label, total)
     regions: list[RegionFigures]
 
@@ -298,22 +259,14 @@ def _first_of(key: str) -> date:
 
 
 def figures(data: dict[str, Any]) -> Figures:
+    """A month's figures, as its release stored them."""
     labels = dict(ExpectedClass.choices)
     return Figures(
+        month=_first_of(data["month"]),
         samples=data["samples"],
         opioid=data["opioid"],
         matched=Percent(data["matched"]),
         watched=[(label, Percent(data["watched"][label])) for label in WATCHED],
-        months=[
-            MonthFigures(
-                month=_first_of(m["month"]),
-                samples=m["samples"],
-                opioid=m["opioid"],
-                fentanyl=Percent(m["fentanyl"]),
-                benzodiazepines=Percent(m["benzodiazepines"]),
-            )
-            for m in data["months"]
-        ],
         classes=[
             (str(labels.get(c, c)), total)
             for c, total in zip(data["classes"], data["class_totals"], strict=True)
@@ -322,9 +275,21 @@ def figures(data: dict[str, Any]) -> Figures:
     )
 
 
-def result_months(data: dict[str, Any]) -> list[date]:
-    """The months that have published results, newest first."""
-    return sorted({_first_of(r["month"]) for r in data["results"]}, reverse=True)
+def series(releases: Iterable[Any]) -> list[MonthFigures]:
+    """One row per release, oldest first: each month as it was published."""
+    rows = []
+    for release in releases:
+        data = release.data
+        rows.append(
+            MonthFigures(
+                month=_first_of(data["month"]),
+                samples=data["samples"],
+                opioid=data["opioid"],
+                fentanyl=Percent(data["watched"]["fentanyl"]),
+                benzodiazepines=Percent(data["watched"]["benzodiazepines"]),
+            )
+        )
+    return sorted(rows, key=lambda r: r.month)
 
 
 def results(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -370,3 +335,10 @@ def results(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def published() -> list[Any]:
+    """The releases the board offers, newest first: the last ``SERIES`` months."""
+    from harbour.core.models import Release
+
+    return list(Release.objects.filter(kind=KIND).order_by("-period_end")[:SERIES])

@@ -37,9 +37,9 @@ class LookupForm(forms.Form):
 
 
 class BoardForm(forms.Form):
-    """Which month's results to list: a month of the release, nothing finer."""
+    """Which released month to show: nothing finer than a month."""
 
-    month = forms.ChoiceField(label=_("Results of"), required=False)
+    month = forms.ChoiceField(label=_("Month"), required=False)
 
     def __init__(self, *args: Any, months: Sequence[date] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

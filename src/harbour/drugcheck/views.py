@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib import messages
@@ -11,12 +10,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from harbour.accounts.selectors import organization_for
-from harbour.core import releases
 from harbour.core.ratelimit import ratelimit
 from harbour.core.roles import Role
 from harbour.drugcheck import board as board_release
@@ -49,37 +46,29 @@ def lookup(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def board(request: HttpRequest) -> HttpResponse:
-    """The latest release, as stored: figures of the last 12 closed months and each sample's
-    result by month and region. Never computed when the page is asked; no filter finer than a
-    month."""
-    release = releases.latest(board_release.KIND)
-    context: dict[str, object] = {"release": release}
-    if release is not None:
-        data = release.data
-        months = board_release.result_months(data)
-        form = BoardForm(request.GET or None, months=months)
+    """The board as released, month by month: a month's figures and its samples' results
+    (the newest month unless another released one is chosen), and the series of the last 12
+    releases. Never computed when the page is asked; no filter finer than a month."""
+    offered = board_release.published()
+    context: dict[str, object] = {"release": offered[0] if offered else None}
+    if offered:
+        form = BoardForm(request.GET or None, months=[r.period_start for r in offered])
         chosen = form.cleaned_data.get("month") if form.is_bound and form.is_valid() else ""
-        month = chosen or (f"{months[0]:%Y-%m}" if months else "")
-        items = [r for r in data["results"] if r["month"] == month]
-        page = Paginator(items, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
-        figures = board_release.figures(data)
+        release = next((r for r in offered if f"{r.period_start:%Y-%m}" == chosen), offered[0])
+        page = Paginator(release.data["results"], RESULTS_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
+        months = board_release.series(offered)
         context |= {
             "form": form,
-            "board": figures,
-            "period": period_label(release.period_start, release.period_end),
-            "chart": charts.monthly_shares(figures.months),
-            "month": next((m for m in months if f"{m:%Y-%m}" == month), None),
+            "release": release,
+            "board": board_release.figures(release.data),
+            "months": months,
+            "chart": charts.monthly_shares(months),
             "page": page,
             "results": board_release.results(list(page.object_list)),
         }
     return render(request, "drugcheck/board.html", context)
-
-
-def period_label(start: date, end: date) -> str:
-    """ "November 2025 – October 2026": the whole months in [start, end)."""
-    first = date_format(start, "YEAR_MONTH_FORMAT")
-    last = date_format(end - timedelta(days=1), "YEAR_MONTH_FORMAT")
-    return first if first == last else f"{first} – {last}"
 
 
 @login_required

@@ -1,6 +1,9 @@
-"""The service-gap report as a release (``core.releases`` kind "service-gaps"): referrals of
-every organization sent in the last 12 closed months, built once after the month closes,
-stored, and served as stored to coordinators. See ``report.py`` for the suppression."""
+"""The service-gap report as releases (``core.releases`` kind "service-gaps"): one per closed
+quarter (January–March, April–June, ...; tiled, so two releases never overlap), built once by
+the scheduler a week after the quarter closes from the referrals of every organization sent in
+it, stored, and served as stored to coordinators. Each offers the quarter and its three months,
+suppressed jointly; the page offers the last four releases (the last 12 months, as four
+disjoint quarters, never added up). See ``report.py`` for the suppression."""
 
 from __future__ import annotations
 
@@ -14,9 +17,9 @@ from django.conf import settings
 from harbour.referrals import report
 
 KIND = "service-gaps"
-PERIODS = 12  # months in a release
-PARTS = 4  # offered as the year and its quarters, disjoint
-LAG_DAYS = 7  # a month is released a week after it closes
+PERIODS = 3  # months in a release: a calendar quarter
+OFFERED = 4  # releases the page offers: the last 12 months
+LAG_DAYS = 7  # a quarter is released a week after it closes
 
 
 def _add_months(day: date, months: int) -> date:
@@ -30,16 +33,12 @@ def _moment(day: date) -> datetime:
 
 
 def parts(start: date, end: date) -> list[tuple[str, date, date]]:
-    """[start, end) cut into ``PARTS`` disjoint runs of whole months (the last takes any rest)."""
-    months = (end.year - start.year) * 12 + end.month - start.month
-    size = max(months // PARTS, 1)
+    """[start, end) cut into its whole months: the disjoint parts a release offers."""
     cuts = []
     first = start
-    for index in range(PARTS):
-        last = end if index == PARTS - 1 else min(_add_months(first, size), end)
-        if first >= last:
-            break
-        cuts.append((f"p{index + 1}", first, last))
+    while first < end:
+        last = min(_add_months(first, 1), end)
+        cuts.append((f"p{len(cuts) + 1}", first, last))
         first = last
     return cuts
 
@@ -57,7 +56,7 @@ def rows(start: datetime, end: datetime) -> Iterator[report.Row]:
 
 
 def build(start: date, end: date) -> dict[str, Any]:
-    """The release's data: the year and its quarters, each a suppressed report (strings)."""
+    """The release's data: the quarter and its months, each a suppressed report (strings)."""
     cuts = parts(start, end)
     built = report.build_release(
         rows(_moment(start), _moment(end)),
@@ -75,4 +74,6 @@ def build(start: date, end: date) -> dict[str, Any]:
 def register() -> None:
     from harbour.core import releases
 
-    releases.register(KIND, build=build, period="month", periods=PERIODS, lag_days=LAG_DAYS)
+    releases.register(
+        KIND, build=build, period="month", periods=PERIODS, lag_days=LAG_DAYS, tiled=True
+    )

@@ -299,18 +299,18 @@ def organization_ids_with_role(actor: Any) -> list[UUID]:
 # --- the service-gap report (coordinators, across organizations) ---------------------------
 
 
-def gap_release(actor: Any) -> Any:
-    """The latest release of the report (referrals of every organization: the coalition is
-    everyone on this Harbour, for now), or None before the first. Coordinators of any
-    organization may read it; nobody else. Never computed live."""
+def gap_releases(actor: Any) -> list[Any]:
+    """The releases of the report the page offers, newest first (referrals of every
+    organization: the coalition is everyone on this Harbour, for now); none before the first.
+    Coordinators of any organization may read them; nobody else. Never computed live."""
     from django.core.exceptions import PermissionDenied
 
-    from harbour.core import releases
+    from harbour.core.models import Release
     from harbour.referrals import gaps
 
     if not org_ids(actor, Role.COORDINATOR):
         raise PermissionDenied
-    return releases.latest(gaps.KIND)
+    return list(Release.objects.filter(kind=gaps.KIND).order_by("-period_end")[: gaps.OFFERED])
 
 
 def service_type_labels() -> dict[str, str]:

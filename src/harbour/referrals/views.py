@@ -614,17 +614,24 @@ def referral_fhir(request: HttpRequest, slug: str, referral_id: Any) -> HttpResp
 @login_required
 @require_safe
 def gaps(request: HttpRequest, slug: str) -> HttpResponse:
-    """The latest release of the report, as stored: never computed when the page is asked."""
+    """The report as released: a quarter or one of its months, of the last four quarterly
+    releases, as stored; never computed when the page is asked."""
     org = _org(request, slug, minimum=Role.COORDINATOR)
-    release = selectors.gap_release(request.user)
-    periods = gap_periods(release.data) if release else []
+    offered = selectors.gap_releases(request.user)
+    periods = [
+        (f"{r.period_end:%Y-%m-%d}/{key}", label)
+        for r in offered
+        for key, label in gap_periods(r.data)
+    ]
     form = GapFilterForm(request.GET or None, periods=periods)
-    period = form.cleaned_data.get("period") if form.is_valid() else ""
-    period = period or report.TOTAL
-    built = report.from_data(release.data["reports"][period]) if release else None
+    chosen = form.cleaned_data.get("period") if form.is_valid() else ""
+    period = chosen or (periods[0][0] if periods else "")
+    end, _sep, key = period.partition("/")
+    release = next((r for r in offered if f"{r.period_end:%Y-%m-%d}" == end), None)
+    built = report.from_data(release.data["reports"][key]) if release else None
     labels = selectors.service_type_labels()
     if release and built and request.GET.get("format") == "csv":
-        return _gaps_csv(built, labels, f"{release.period_end:%Y-%m}-{period}")
+        return _gaps_csv(built, labels, period.replace("/", "-"))
     column_labels = {
         "completed": pgettext("referral", "Completed: got help"),
         "no_capacity": pgettext("referral", "Declined: no capacity"),
@@ -660,12 +667,14 @@ def gap_period_label(start: date, end: date) -> str:
 
 
 def gap_periods(data: dict[str, Any]) -> list[tuple[str, str]]:
-    """The periods a release offers: the whole of it, then its disjoint parts."""
+    """The periods a release offers: the whole of it (a quarter), then its months."""
     out = []
     for p in data["periods"]:
-        label = gap_period_label(date.fromisoformat(p["start"]), date.fromisoformat(p["end"]))
+        start, end = date.fromisoformat(p["start"]), date.fromisoformat(p["end"])
         if p["key"] == report.TOTAL:
-            label = _("The 12 months: %(period)s") % {"period": label}
+            label = _("%(period)s (the quarter)") % {"period": gap_period_label(start, end)}
+        else:
+            label = gap_period_label(start, end)
         out.append((p["key"], label))
     return out
 
