@@ -22,8 +22,8 @@ pytestmark = pytest.mark.django_db
 
 # the release due on 10 January 2027 covers the referrals sent in October-December 2026
 RELEASE_DAY = datetime(2027, 1, 10, 17, 0, tzinfo=UTC)
-QUARTER_DAYS = [datetime(y, m, 10, 17, 0, tzinfo=UTC) for y, m in ((2026, 4), (2026, 7),
-                                                                   (2026, 10), (2027, 1))]  # fmt: skip
+QUARTERS = ((2026, 4), (2026, 7), (2026, 10), (2027, 1))
+QUARTER_DAYS = [datetime(y, m, 10, 17, 0, tzinfo=UTC) for y, m in QUARTERS]
 COLUMNS = ["completed", "no_capacity", "declined_other", "open", "other"]
 
 
