@@ -122,4 +122,23 @@ def load() -> int:
                 vocabulary=vocabulary,
             )
             added += 1
+    publish_past()
     return added
+
+
+def publish_past(months: int = 6) -> int:
+    """The board's releases of the past months, as if the scheduler had run on the 10th of
+    each (the demo's samples go back six months); returns how many were made."""
+    from datetime import datetime, time
+
+    from harbour.core import releases
+    from harbour.drugcheck import board
+
+    first = timezone.localdate().replace(day=1)
+    made = 0
+    for back in range(months, 0, -1):
+        index = first.year * 12 + first.month - 1 - back
+        day = datetime.combine(first.replace(year=index // 12, month=index % 12 + 1, day=10),
+                               time(12))  # fmt: skip
+        made += releases.make(board.KIND, now=timezone.make_aware(day)) is not None
+    return made
