@@ -310,3 +310,25 @@ def test_business_days_between_agrees_with_adding_them():
             )
             == expected
         )
+
+
+def test_a_quarter_and_its_months_are_suppressed_together_and_stored_as_strings():
+    # given a quarter whose first month has 2 completed referrals and its second month 10
+    july, august, september = (datetime(2026, m, 1, tzinfo=UTC) for m in (7, 8, 9))
+    parts = [
+        report.Part("p1", july, august),
+        report.Part("p2", august, september),
+        report.Part("p3", september, datetime(2026, 10, 1, tzinfo=UTC)),
+    ]
+    data = [report.Row("recovery", "K7K", "completed", "", july, None) for _ in range(2)] + [
+        report.Row("recovery", "K7K", "completed", "", august, None) for _ in range(10)
+    ]
+    # when
+    built = report.build_release(data, parts)
+    # then July's 2 is "<5", and August's 10 "x": the quarter's 12 minus it would tell
+    completed = {k: str(r.lines[0].cell("completed")) for k, r in built.items()}
+    assert completed == {"all": "12", "p1": "<5", "p2": "x", "p3": "0"}
+    # and what a release stores reads back the same
+    stored = report.to_data(built["p2"])
+    assert stored["lines"][0]["cells"] == ["x", "0", "0", "0", "0"]
+    assert report.from_data(stored) == built["p2"]

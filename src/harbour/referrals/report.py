@@ -2,14 +2,14 @@
 time to accept, completion rate, and declines for "no capacity" by type and area (unmet need).
 Pure Python: rows in, suppressed figures out, and back from what a release stored.
 
-The report is cross-organization, so it is published only as a release (``core.releases``
-kind "service-gaps", see ``referrals/gaps.py``): the referrals sent in the last 12 closed
-months, offered as the whole year and as its four quarters (disjoint; each figure of the year
-is the sum of the same figure in its quarters), never as overlapping windows such as "90 days"
-beside "12 months". Every count goes through :func:`harbour.core.suppression.linked` at once:
-each period's outcomes table with its row, column and grand totals, each figure of the year
-against its quarters, and each type's "no capacity" count against its breakdown by area; so
-no hidden count can be recovered by subtracting shown ones, inside a table or between periods.
+The report is cross-organization, so it is published only as releases (``core.releases``
+kind "service-gaps", see ``referrals/gaps.py``): one per closed quarter, offered as the quarter
+and its three months (disjoint; each figure of the quarter is the sum of the same figure in its
+months), never as overlapping windows such as "90 days" beside "12 months". Every count goes
+through :func:`harbour.core.suppression.linked` at once: each period's outcomes table with its
+row, column and grand totals, each figure of the quarter against its months, and each type's
+"no capacity" count against its breakdown by area; so no hidden count can be recovered by
+subtracting shown ones, inside a table or between periods.
 Hidden counts of 1–4 read "<5", counts hidden only to protect another read "x". Shares are
 withheld for rows with a hidden count or fewer than 5 referrals, medians when they rest on
 fewer than 5.
@@ -212,7 +212,8 @@ def build_release(rows: Iterable[Row], parts: Sequence[Part] = ()) -> dict[str, 
     """The report of each part and of the whole (``TOTAL``), suppressed jointly: every table
     with its margins, and every figure of the whole against the same figure in the parts, so
     neither a subtraction inside a table nor a difference between two periods reveals a
-    hidden count. The unmet need by area is given for the whole only."""
+    hidden count. The parts must be disjoint. The unmet need by area is given for the whole
+    only."""
     tally = _tally(rows, parts)
     periods = [TOTAL, *(p.key for p in parts)]
     types = sorted(tally.types, key=lambda t: (t == "", t))
