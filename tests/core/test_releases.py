@@ -22,6 +22,7 @@ TORONTO = ZoneInfo("America/Toronto")
 @pytest.fixture
 def kinds():
     saved = dict(releases._KINDS)
+    releases._KINDS.clear()  # only the kinds of these tests
     calls: list[tuple[date, date]] = []
 
     def build(start: date, end: date) -> dict:
@@ -155,3 +156,25 @@ def test_tiled_releases_never_share_a_period(kinds):
         date(2026, 7, 1),
         date(2026, 10, 1),
     )
+
+
+def test_backfill_makes_the_earlier_blocks_never_made_once(kinds):
+    built: list[tuple[date, date]] = []
+
+    def build(start: date, end: date) -> dict:
+        built.append((start, end))
+        return {}
+
+    releases.register("test-back", build=build, period="month", periods=1, lag_days=0, backfill=2)
+    releases.make_due(now=datetime(2026, 12, 2, 12, tzinfo=TORONTO))
+    releases.make_due(now=datetime(2026, 12, 3, 12, tzinfo=TORONTO))
+    assert built == [
+        (date(2026, 9, 1), date(2026, 10, 1)),
+        (date(2026, 10, 1), date(2026, 11, 1)),
+        (date(2026, 11, 1), date(2026, 12, 1)),
+    ]
+    releases.make_due(now=datetime(2027, 1, 2, 12, tzinfo=TORONTO))
+    assert built[-1] == (date(2026, 12, 1), date(2027, 1, 1)) and len(built) == 4
+    assert [r.period_end for r in releases.recent("test-back", 3)] == [
+        date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1),
+    ]  # fmt: skip

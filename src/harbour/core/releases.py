@@ -43,6 +43,7 @@ class Kind:
     periods: int
     lag_days: int
     tiled: bool = False
+    backfill: int = 0
 
 
 _KINDS: dict[str, Kind] = {}
@@ -56,6 +57,7 @@ def register(
     periods: int,
     lag_days: int,
     tiled: bool = False,
+    backfill: int = 0,
 ) -> None:
     """Declare a kind of release. ``build(start, end)`` returns the JSON data for the whole
     closed periods ``[start, end)``, suppressed by the builder itself.
@@ -64,12 +66,15 @@ def register(
     block of ``periods`` periods (counted from Monday 5 January 1970, or from January), so
     no period is ever in two releases, and two releases cannot be subtracted to reveal a
     period that the suppression of either one protected. (With ``periods=1`` every kind is
-    tiled.)"""
+    tiled.) ``backfill`` also makes up to that many earlier releases that were never made
+    (a tiled page showing several blocks side by side has them from its first day)."""
     if period not in ("week", "month"):
         raise ValueError(f"a release period is 'week' or 'month', not {period!r}")
     if periods < 1 or lag_days < 0:
         raise ValueError("a release needs at least one period and a lag of 0 days or more")
-    _KINDS[kind] = Kind(kind, build, period, periods, lag_days, tiled)
+    if backfill < 0:
+        raise ValueError("backfill is 0 or more")
+    _KINDS[kind] = Kind(kind, build, period, periods, lag_days, tiled, backfill)
 
 
 def kinds() -> list[Kind]:
@@ -150,31 +155,40 @@ def check_data(data: Any, path: str = "data") -> None:
 
 
 def make(kind: str, *, now: datetime | None = None) -> Release | None:
-    """Build and store the release of ``kind`` due at ``now`` unless it exists; returns the
-    new release, or None when there was nothing to make (idempotent; two workers at once
-    make it once: the second one's insert fails on the unique constraint and is dropped)."""
+    """Build and store the release of ``kind`` due at ``now`` unless it exists (and the
+    ``backfill`` earlier ones never made); returns the newest release made, or None when there
+    was nothing to make. Idempotent; two workers at once make each release once: the second
+    one's insert fails on the unique constraint and is dropped."""
+    now = now or timezone.now()
+    spec = get_kind(kind)
+    end = closed_end(kind, now)
+    ends = [_back(end, spec.period, spec.periods * n) for n in range(spec.backfill, -1, -1)]
+    made = None
+    for block_end in ends:
+        made = _make(spec, _back(block_end, spec.period, spec.periods), block_end, now) or made
+    return made
+
+
+def _make(spec: Kind, start: date, end: date, now: datetime) -> Release | None:
     from harbour.core import audit
     from harbour.core.models import AuditAction
 
-    now = now or timezone.now()
-    spec = get_kind(kind)
-    start, end = bounds(kind, now)
-    if Release.objects.filter(kind=kind, period_end=end).exists():
+    if Release.objects.filter(kind=spec.name, period_end=end).exists():
         return None
     data = spec.build(start, end)
     check_data(data)
     try:
         with transaction.atomic():
             release = Release.objects.create(
-                kind=kind, period_start=start, period_end=end, made_at=now, data=data
+                kind=spec.name, period_start=start, period_end=end, made_at=now, data=data
             )
             audit.record(
                 action=AuditAction.RELEASE_MAKE,
                 obj=release,
-                metadata={"kind": kind, "period_start": str(start), "period_end": str(end)},
+                metadata={"kind": spec.name, "period_start": str(start), "period_end": str(end)},
             )
     except IntegrityError:
-        if Release.objects.filter(kind=kind, period_end=end).exists():
+        if Release.objects.filter(kind=spec.name, period_end=end).exists():
             return None  # another worker made it first
         raise
     return release
@@ -202,3 +216,9 @@ def make_due(*, now: datetime | None = None) -> list[Release]:
 def latest(kind: str) -> Release | None:
     """What a public page serves: the newest stored release of ``kind`` (never live)."""
     return Release.objects.filter(kind=kind).order_by("-period_end").first()
+
+
+def recent(kind: str, count: int) -> list[Release]:
+    """The ``count`` newest stored releases of ``kind``, oldest first (tiled kinds: disjoint
+    blocks a page may show side by side, never summed)."""
+    return list(Release.objects.filter(kind=kind).order_by("-period_end")[:count])[::-1]

@@ -64,6 +64,16 @@ def cell(count: int) -> Cell:
     return Cell(count, reason=SMALL if is_small(count) else "")
 
 
+def parse(mark: str) -> Cell:
+    """A published figure ("12", "<5", "x") back as a Cell, for drawing a stored release:
+    a hidden one has no known value (0)."""
+    if mark == f"<{THRESHOLD}":
+        return Cell(0, reason=SMALL)
+    if mark == "x":
+        return Cell(0, reason=COMPLEMENT)
+    return Cell(int(mark))
+
+
 def linked(
     values: Mapping[str, int],
     groups: Sequence[tuple[str, Sequence[str]]],

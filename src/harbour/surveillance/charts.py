@@ -184,7 +184,8 @@ def weekly(
     weeks: Sequence[Any], cells: Sequence[suppression.Cell], *, title: str,
     chart_id: str = "weeks",
 ) -> SafeString:  # fmt: skip
-    """Bars of published weekly counts; a hidden week is a "<5" label without a bar."""
+    """Bars of published weekly counts; a hidden week is its mark ("<5" or "x") without a
+    bar."""
     if not weeks:
         return mark_safe("")
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM + 20
@@ -205,7 +206,8 @@ def weekly(
         x = LEFT + step * i
         if cell.suppressed:
             parts.append(
-                f'<text x="{x + step / 2:.1f}" y="{y(0) - 4:.1f}" text-anchor="middle">&lt;5</text>'
+                f'<text x="{x + step / 2:.1f}" y="{y(0) - 4:.1f}" text-anchor="middle">'
+                f"{escape(str(cell))}</text>"
             )
         elif cell.value:
             parts.append(

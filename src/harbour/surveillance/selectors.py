@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from harbour.core import suppression
+from harbour.core import geo, suppression
 from harbour.core.permissions import scope
 from harbour.core.roles import Role
 from harbour.drugcheck.models import HIGH_RISK
@@ -208,20 +208,13 @@ def panels(actor: Any, organization: Any, first: date, last: date) -> list[Panel
     return out
 
 
-# --- the public summary -----------------------------------------------------------------------
+# --- the public release ("trends") ------------------------------------------------------------
 
 
-@dataclass
-class PublicSummary:
-    weeks: list[date]  # Monday of each week, oldest first
-    weekly: list[suppression.Cell]  # all areas, per week
-    # per area: the last 4 weeks, the 8 weeks before, and the 12 weeks
-    areas: list[tuple[str, suppression.Cell, suppression.Cell, suppression.Cell]]
-    recent_total: suppression.Cell
-    before_total: suppression.Cell
-    total: suppression.Cell
-    cells: dict[str, suppression.Cell] = field(default_factory=dict)
-    organizations: int = 0
+TRENDS = "trends"
+TRENDS_WEEKS = 4  # a release is a block of 4 closed ISO weeks, and blocks never overlap
+TRENDS_LAG_DAYS = 7  # a block goes out a week after it closes, once late reports are in
+TRENDS_SHOWN = 3  # the public page shows the 3 newest releases side by side: 12 weeks
 
 
 def public_events() -> QuerySet[OverdoseEvent]:
@@ -233,42 +226,90 @@ def public_events() -> QuerySet[OverdoseEvent]:
     )
 
 
-RECENT_WEEKS = 4
-
-
-def public_summary(*, weeks: int = 12, today: date | None = None) -> PublicSummary:
-    """The last ``weeks`` weeks of public events, as published figures: by postal area for the
-    last 4 weeks and the weeks before (with area, period and grand totals) and week by week
-    for all areas together.
-
-    Every count 1–4 is hidden, and a second count wherever a published total could give a
-    hidden one away: the area table through ``suppression.table``; the weekly figures block by
-    block (the 4 recent weeks, the weeks before), since each block's total is the table's
-    period total; the map's cells (H3 resolution 6) as one row against the grand total."""
-    today = today or local_day(timezone.now())
-    monday = today - timedelta(days=today.weekday())
-    starts = [monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
-    since = datetime.combine(starts[0], datetime.min.time(), ZoneInfo(settings.TIME_ZONE))
-    events = public_events().filter(occurred_at__gte=since)
-    split = weeks - RECENT_WEEKS
-    by_area: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+def trends_release(start: date, end: date) -> dict[str, Any]:
+    """The public figures for the whole closed weeks ``[start, end)``, as stored in a release:
+    the events of each week (all areas), of each postal area, and of each map hexagon (H3
+    resolution 6, the hexagon holding the area's centre, so the map is a grouping of the
+    areas and never cuts one), all suppressed together in one call to
+    :func:`harbour.core.suppression.linked`: the weeks, the areas and the hexagons each add up
+    to the release's total, and each hexagon to its areas. Only the marks ("12", "<5", "x")
+    are stored; no count that was hidden."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    since = datetime.combine(start, datetime.min.time(), zone)
+    until = datetime.combine(end, datetime.min.time(), zone)
+    weeks = (end - start).days // 7
     by_week = [0] * weeks
+    by_area: Counter[str] = Counter()
+    events = public_events().filter(occurred_at__gte=since, occurred_at__lt=until)
     for occurred_at, fsa in events.values_list("occurred_at", "fsa"):
-        index = (local_day(occurred_at) - starts[0]).days // 7
+        index = (local_day(occurred_at) - start).days // 7
         if 0 <= index < weeks:
-            by_area[fsa or "?"][1 if index < split else 0] += 1
             by_week[index] += 1
-    names = sorted(by_area)
-    published = suppression.table([by_area[name] for name in names] or [[0, 0]])
-    areas = [(name, *published.cells[i], published.row_totals[i]) for i, name in enumerate(names)]
-    weekly = suppression.row(by_week[:split]) + suppression.row(by_week[split:])
-    cells = suppressed(cell_counts(events, resolution=PUBLIC_H3_RESOLUTION))
-    return PublicSummary(
-        weeks=starts, weekly=weekly, areas=areas,  # type: ignore[arg-type]
-        recent_total=published.column_totals[0], before_total=published.column_totals[1],
-        total=published.total, cells=cells,
-        organizations=DetectionSettings.objects.filter(share_publicly=True).count(),
-    )  # fmt: skip
+            by_area[fsa or "?"] += 1
+    total = sum(by_week)
+    hexes: dict[str, list[str]] = defaultdict(list)
+    for fsa in sorted(by_area):
+        centre = geo.fsa_centroid(fsa) if fsa != "?" else None
+        if centre is not None:
+            hexes[h3.latlng_to_cell(centre.lat, centre.lng, PUBLIC_H3_RESOLUTION)].append(fsa)
+    values: dict[str, int] = {"total": total}
+    values.update({f"w:{i}": n for i, n in enumerate(by_week)})
+    values.update({f"a:{fsa}": n for fsa, n in by_area.items()})
+    for hexagon, fsas in hexes.items():
+        values[f"h:{hexagon}"] = sum(by_area[f] for f in fsas)
+    values["h:-"] = total - sum(values[f"h:{h}"] for h in hexes)  # not on the map
+    groups: list[tuple[str, Sequence[str]]] = [
+        ("total", [f"w:{i}" for i in range(weeks)]),
+        ("total", [f"a:{fsa}" for fsa in by_area]),
+        ("total", [*(f"h:{h}" for h in hexes), "h:-"]),
+        *((f"h:{h}", [f"a:{f}" for f in fsas]) for h, fsas in hexes.items()),
+    ]
+    cells = suppression.linked(values, groups, published=set(values) - {"h:-"})
+    return {
+        "weeks": [
+            {"start": (start + timedelta(weeks=i)).isoformat(), "count": str(cells[f"w:{i}"])}
+            for i in range(weeks)
+        ],
+        "areas": [{"fsa": fsa, "count": str(cells[f"a:{fsa}"])} for fsa in sorted(by_area)],
+        "map": [{"cell": h, "count": str(cells[f"h:{h}"])} for h in sorted(hexes)],
+        "total": str(cells["total"]),
+        "organizations": str(DetectionSettings.objects.filter(share_publicly=True).count()),
+    }
+
+
+@dataclass
+class Trends:
+    """What the public page shows: the newest releases, oldest first, as stored."""
+
+    releases: list[Any]  # core.models.Release
+    areas: list[tuple[str, list[str]]]  # postal area, its mark in each release
+    totals: list[str]  # all areas, each release
+    weeks: list[date]
+    weekly: list[suppression.Cell]
+    cells: dict[str, suppression.Cell]  # the newest release's map
+
+    @property
+    def latest(self) -> Any:
+        return self.releases[-1] if self.releases else None
+
+
+def public_trends() -> Trends:
+    """The stored trends releases the public page serves (never computed live)."""
+    from harbour.core import releases
+
+    shown = releases.recent(TRENDS, TRENDS_SHOWN)
+    names = sorted({a["fsa"] for r in shown for a in r.data.get("areas", [])})
+    by_release = [{a["fsa"]: a["count"] for a in r.data.get("areas", [])} for r in shown]
+    weeks = [w for r in shown for w in r.data.get("weeks", [])]
+    newest = shown[-1].data.get("map", []) if shown else []
+    return Trends(
+        releases=shown,
+        areas=[(name, [found.get(name, "0") for found in by_release]) for name in names],
+        totals=[r.data.get("total", "0") for r in shown],
+        weeks=[date.fromisoformat(w["start"]) for w in weeks],
+        weekly=[suppression.parse(w["count"]) for w in weeks],
+        cells={m["cell"]: suppression.parse(m["count"]) for m in newest},
+    )
 
 
 def published_series(

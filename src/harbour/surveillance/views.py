@@ -267,7 +267,8 @@ def export(request: HttpRequest, slug: str, what: str) -> HttpResponse:
 
 @require_safe
 def public_summary(request: HttpRequest) -> HttpResponse:
-    summary = selectors.public_summary(weeks=12, today=_today())
+    """The stored releases of public figures: whole closed weeks, never computed live."""
+    trends = selectors.public_trends()
     region = request.GET.get("region") or "Canada"
     regions = selectors.published_regions()
     if region not in regions:
@@ -277,14 +278,14 @@ def public_summary(request: HttpRequest) -> HttpResponse:
         request,
         "surveillance/public.html",
         {
-            "summary": summary,
+            "trends": trends,
             "map": charts.hex_map(
-                summary.cells, title=_("Overdose events in the last 12 weeks, by area")
+                trends.cells, title=_("Overdose events in the newest weeks published, by area")
             ),
             "weekly_chart": charts.weekly(
-                summary.weeks,
-                summary.weekly,
-                title=_("Overdose events a week in the last 12 weeks, all areas"),
+                trends.weeks,
+                trends.weekly,
+                title=_("Overdose events a week, all areas, in the weeks published"),
             ),
             "region": region,
             "regions": regions,
