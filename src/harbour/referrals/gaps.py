@@ -34,7 +34,7 @@ def _moment(day: date) -> datetime:
 
 def parts(start: date, end: date) -> list[tuple[str, date, date]]:
     """[start, end) cut into its whole months: the disjoint parts a release offers."""
-    cuts = []
+    cuts: list[tuple[str, date, date]] = []
     first = start
     while first < end:
         last = min(_add_months(first, 1), end)
