@@ -10,9 +10,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from harbour.core.models import AuditEvent
+from harbour.core.releases import make_due
 from harbour.core.roles import Role
 from harbour.outreach import selectors, services
 from harbour.outreach.models import (
@@ -454,39 +456,51 @@ def test_the_report_and_its_csv_match_the_records(
     assert 'class="chart"' in page.content.decode()
 
 
-def test_the_shared_version_hides_small_counts_with_complementary_suppression(
-    as_coordinator, worker, org, stocked
+def test_the_shared_version_is_one_ended_month_suppressed_as_a_whole(
+    staff_client, coordinator, worker, org, stocked
 ):
     _records(worker, org, stocked)
     today = timezone.localdate()
-    query = {
-        "first": (today - timedelta(days=6)).isoformat(),
-        "last": today.isoformat(),
-        "shared": "on",
-    }
-    page = as_coordinator.get(f"/org/{org.slug}/outreach/report/", query)
-    figures = {f.code: str(f.cell) for f in page.context["r"].headline}
-    assert (figures["encounters"], figures["people"], figures["naloxone-given"]) == (
-        "<5",
-        "8",
-        "<5",
-    )
-    supplies = {f.code: str(f.cell) for f in page.context["r"].supplies}
-    # 3 naloxone is small; the next smallest non-zero (6 food or water) is hidden with it
-    assert (supplies["naloxone-nasal"], supplies["food-water"], supplies["syringes"]) == (
-        "<5",
-        "<5",
-        "50",
-    )
-    rows = list(
-        csv.reader(
-            io.StringIO(
-                as_coordinator.get(f"/org/{org.slug}/outreach/report.csv", query).content.decode()
+    query = {"first": today.isoformat(), "last": today.isoformat(), "shared": "on"}
+    # while this month is still going on, the version to share is the month before
+    client = staff_client(coordinator)
+    page = client.get(f"/org/{org.slug}/outreach/report/", query)
+    before = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    assert page.context["first"] == before
+    assert {f.code: str(f.cell) for f in page.context["r"].headline}["encounters"] == "0"
+    # once it has ended, it is this whole month, without weeks
+    with time_machine.travel(timezone.now() + timedelta(days=40)):
+        client.force_login(coordinator)
+        page = client.get(f"/org/{org.slug}/outreach/report/", query)
+        assert page.context["first"] == today.replace(day=1)
+        assert (page.context["last"] + timedelta(days=1)).day == 1
+        assert page.context["r"].weeks == []
+        figures = {f.code: str(f.cell) for f in page.context["r"].headline}
+        # 3 new people is small: the 5 returning is hidden with it ("x"), not shown beside 8
+        assert (figures["encounters"], figures["people"], figures["naloxone-given"]) == (
+            "<5",
+            "8",
+            "<5",
+        )
+        assert (figures["people-new"], figures["people-returning"]) == ("<5", "x")
+        supplies = {f.code: str(f.cell) for f in page.context["r"].supplies}
+        # 3 naloxone is small; the next smallest non-zero (6 food or water) is hidden with it
+        assert (supplies["naloxone-nasal"], supplies["food-water"], supplies["syringes"]) == (
+            "<5",
+            "x",
+            "50",
+        )
+        rows = list(
+            csv.reader(
+                io.StringIO(
+                    client.get(f"/org/{org.slug}/outreach/report.csv", query).content.decode()
+                )
             )
         )
-    )
     values = {(r[0], r[1]): r[3] for r in rows[1:]}
     assert values[("figures", "encounters")] == "<5" and values[("supplies", "syringes")] == "50"
+    assert values[("figures", "people-returning")] == "x"
+    assert not [r for r in rows if r[0].startswith("week-")]
 
 
 def test_a_wrong_period_is_said_and_the_default_is_shown(as_coordinator, org):
@@ -524,10 +538,20 @@ def test_the_dashboard_panel_counts_the_period(worker, coordinator, org, stocked
 # --- public -----------------------------------------------------------------------------------
 
 
-def test_the_public_naloxone_page_shows_only_suppressed_figures(client, worker, org, stocked):
+def test_the_public_naloxone_page_shows_only_released_months(client, worker, org, stocked):
     _records(worker, org, stocked)
+    # before any release, the page says so, and computes nothing live
     page = client.get("/naloxone/")
-    figures = {f.code: str(f.cell) for f in page.context["figures"]}
+    assert "The first release of these figures is not out yet." in page.content.decode()
+    assert page.context["naloxone"].releases == []
+    # once this month has ended and two weeks have passed, its release is made and shown
+    with time_machine.travel(timezone.now() + timedelta(days=50)):
+        make_due()
+        page = client.get("/naloxone/")
+    shown = page.context["naloxone"]
+    assert len(shown.releases) == 3  # this month and the two before, side by side
+    month = [r.period_start for r in shown.releases].index(timezone.localdate().replace(day=1))
+    figures = {code: values[month] for code, _label, values in shown.rows}
     assert figures == {
         "naloxone-given": "<5",
         "people-trained": "0",
@@ -535,6 +559,7 @@ def test_the_public_naloxone_page_shows_only_suppressed_figures(client, worker, 
         "naloxone-used": "<5",
         "reversals": "<5",
     }
+    assert "Figures for " in page.content.decode()
 
 
 def test_anyone_can_report_using_a_kit_without_an_account_and_a_bot_keeps_nothing(

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
+from harbour.core.releases import make_due
 from harbour.core.roles import Role
 from harbour.surveillance import services
 from harbour.surveillance.models import DetectionSettings, Method, Signal, SignalStatus, Source
@@ -162,15 +163,27 @@ def _published_numbers(html: str) -> list[str]:
     return re.findall(r"<td>([^<]*)</td>", table)
 
 
+def test_the_public_page_says_plainly_before_the_first_release(burst, client):
+    # the events are there, but no release has been made: nothing is computed live
+    html = client.get("/trends/").content.decode()
+    assert "The first release of these figures is not out yet." in html
+    assert "K7L" not in html and "K7K" not in html
+
+
 @time_machine.travel(NOW, tick=False)
 def test_the_public_page_never_shows_a_count_from_1_to_4(burst, make_org, client):
     # given two events in K7P, and a second organization that does not share, with a busy area
-    add(burst, 50, "K7P", "small:1")
-    add(burst, 400, "K7P", "small:2")
+    add(burst, 24 * 15, "K7P", "small:1")
+    add(burst, 24 * 16, "K7P", "small:2")
     private = make_org("private-org")
     for n in range(9):
-        add(private, n + 1, "K7M", f"p:{n}")
-    # when anyone opens the public page
+        add(private, 24 * 15 + n, "K7M", f"p:{n}")
+    # when the releases due are made and anyone opens the public page
+    made = [r for r in make_due() if r.kind == "trends"]
+    # blocks of four whole weeks, the newest closed a week ago or more
+    assert [(r.period_start.isoformat(), r.period_end.isoformat()) for r in made] == [
+        ("2026-10-26", "2026-11-23")
+    ]
     html = client.get("/trends/").content.decode()
     numbers = _published_numbers(html)
     # then no published cell is 1 to 4, small ones are "<5", and the private area is absent
@@ -178,17 +191,18 @@ def test_the_public_page_never_shows_a_count_from_1_to_4(burst, make_org, client
     assert not [n for n in numbers if n in {"1", "2", "3", "4"}]
     assert "&lt;5" in numbers
     assert "K7M" not in html
-    # K7P's 2 (last 4 weeks) is hidden, so is a second cell of that column and of each row
-    # and column that then holds one hidden cell; every shown total minus shown cells leaves
-    # at least two unknowns
+    assert "K7L" not in html  # today's six events wait for their block to close
+    assert "Figures for Oct. 26, 2026 to Nov. 22, 2026, published Nov. 30, 2026." in html
     rows = dict(re.findall(r'<th scope="row">(K7[A-Z]|All areas)</th>(.*?)</tr>', html, re.S))
     table = {k: re.findall(r"<td>([^<]*)</td>", v) for k, v in rows.items()}
-    assert table["K7P"] == ["&lt;5", "0", "&lt;5"]
-    for column in range(2):
-        hidden = sum(table[k][column] == "&lt;5" for k in ("K7K", "K7L", "K7P"))
+    # K7P's 2 is hidden; in its block, K7K's count is hidden with it ("x": not small), so the
+    # block's total cannot give the 2 away
+    assert table["K7P"] == ["0", "0", "&lt;5"]
+    assert table["K7K"][2] == "x"
+    assert table["All areas"][2].isdigit()
+    for column in range(3):
+        hidden = sum(table[k][column] in ("&lt;5", "x") for k in table if k != "All areas")
         assert hidden != 1
-    for area in ("K7K", "K7L", "K7P"):
-        assert [c == "&lt;5" for c in table[area][:2]].count(True) != 1 or table[area][2] == "&lt;5"
 
 
 def test_the_public_page_shows_phac_figures(client):

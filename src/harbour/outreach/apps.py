@@ -10,7 +10,7 @@ class OutreachConfig(AppConfig):
     def ready(self) -> None:
         from datetime import timedelta
 
-        from harbour.core import schedule
+        from harbour.core import releases, schedule
         from harbour.outreach import selectors
         from harbour.outreach.tasks import purge, stock_notices
         from harbour.surveillance.selectors import register_panel
@@ -18,3 +18,11 @@ class OutreachConfig(AppConfig):
         schedule.register("outreach.stock-notices", every=timedelta(hours=1), task=stock_notices)
         schedule.register("outreach.purge", every=timedelta(hours=6), task=purge)
         register_panel(selectors.panel)
+        releases.register(
+            selectors.NALOXONE_RELEASE,
+            build=selectors.naloxone_release,
+            period="month",
+            periods=1,
+            lag_days=selectors.NALOXONE_LAG_DAYS,
+            backfill=selectors.NALOXONE_SHOWN - 1,
+        )

@@ -5,7 +5,7 @@ own staff; through small-cell suppression when shared or public)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -514,16 +514,6 @@ def _exact(value: int) -> suppression.Cell:
     return suppression.Cell(value, False)
 
 
-def _rows(items: list[tuple[str, str, int]], shared: bool) -> tuple[list[Figure], suppression.Cell]:
-    values = [n for _c, _l, n in items]
-    total = sum(values)
-    cells = suppression.row(values) if shared else [_exact(v) for v in values]
-    total_cell = suppression.cell(total) if shared else _exact(total)
-    return [
-        Figure(c, label, cell) for (c, label, _n), cell in zip(items, cells, strict=True)
-    ], total_cell
-
-
 @dataclass
 class Presented:
     shared: bool
@@ -538,40 +528,145 @@ class Presented:
     weeks: list[tuple[date, suppression.Cell, suppression.Cell, suppression.Cell]]
 
 
+def shared_cells(
+    report: Report, *, published: Collection[str] | None = None
+) -> dict[str, suppression.Cell]:
+    """Every figure of a report suppressed together, for anything seen outside the
+    organization (the version to share, the public release): one call to
+    :func:`harbour.core.suppression.linked` with every sum the figures make as a group, so
+    that no difference of shown figures gives a count 1–4 away: new + returning = people,
+    the supplies and their total, the recipients and the outcomes against the kits given and
+    the responses, "naloxone used" = responses with naloxone + kit reports, and its split
+    into reversals and the uses without one (never shown, but protected), kits given to
+    someone trained or not, refills asked or not, and each service against the encounters it
+    was not given in. Keys not in ``published`` are computed only to be protected. The totals
+    of the supplies, recipients and outcomes are also under "total:supply", "total:recipient"
+    and "total:outcome"."""
+    v: dict[str, int] = {
+        "encounters": report.encounters,
+        "people": report.people,
+        "people-new": report.people_new,
+        "people-returning": report.people_returning,
+        "unique-clients": report.unique_clients,
+        "naloxone-given": report.naloxone_given,
+        "naloxone-trained": report.naloxone_trained,
+        "given-untrained": report.naloxone_given - report.naloxone_trained,
+        "trainings": report.trainings,
+        "people-trained": report.people_trained,
+        "responses": report.responses,
+        "responses-naloxone": report.responses_naloxone,
+        "responses-no-naloxone": report.responses - report.responses_naloxone,
+        "responses-reversal": report.responses_reversal,
+        "responses-no-reversal": report.responses_naloxone - report.responses_reversal,
+        "doses": report.doses,
+        "kit-reports": report.kit_reports,
+        "kit-reversal": report.kit_reports_reversal,
+        "kit-no-reversal": report.kit_reports - report.kit_reports_reversal,
+        "refills-asked": report.refills_asked,
+        "kit-no-refill": report.kit_reports - report.refills_asked,
+        "naloxone-used": report.naloxone_used,
+        "reversals": report.reversals,
+        "not-reversed": report.naloxone_used - report.reversals,
+        "referrals": report.referrals,
+    }
+    groups: list[tuple[str, list[str]]] = [
+        ("people", ["people-new", "people-returning"]),
+        ("naloxone-given", ["naloxone-trained", "given-untrained"]),
+        ("responses", ["responses-naloxone", "responses-no-naloxone"]),
+        ("responses-naloxone", ["responses-reversal", "responses-no-reversal"]),
+        ("kit-reports", ["kit-reversal", "kit-no-reversal"]),
+        ("kit-reports", ["refills-asked", "kit-no-refill"]),
+        ("naloxone-used", ["responses-naloxone", "kit-reports"]),
+        ("reversals", ["responses-reversal", "kit-reversal"]),
+        ("naloxone-used", ["reversals", "not-reversed"]),
+        ("not-reversed", ["responses-no-reversal", "kit-no-reversal"]),
+    ]
+    totals = {"supply": "supplies-total", "recipient": "naloxone-given", "outcome": "responses"}
+    for prefix, items in (
+        ("supply", report.supplies),
+        ("recipient", report.naloxone_recipients),
+        ("outcome", report.outcomes),
+    ):
+        keys = [f"{prefix}:{code}" for code, _label, _n in items]
+        v.update({k: n for k, (_c, _l, n) in zip(keys, items, strict=True)})
+        total = totals[prefix]
+        if v.get(total, sum(n for _c, _l, n in items)) != sum(n for _c, _l, n in items):
+            total = f"{prefix}s-total"  # not the same count (never expected): its own total
+        v.setdefault(total, sum(n for _c, _l, n in items))
+        groups.append((total, keys))
+        totals[prefix] = total
+    if all(f"supply:{c}" in v for c in NALOXONE):
+        groups.append(("naloxone-given", [f"supply:{c}" for c in NALOXONE]))
+    for code, _label, n in report.services:
+        v[f"service:{code}"] = n
+        v[f"no-service:{code}"] = report.encounters - n
+        groups.append(("encounters", [f"service:{code}", f"no-service:{code}"]))
+    hidden = {k for k in v if k.startswith("no-service:")} | {
+        "given-untrained", "responses-no-naloxone", "responses-reversal",
+        "responses-no-reversal", "kit-reversal", "kit-no-reversal", "kit-no-refill",
+        "not-reversed",
+    }  # fmt: skip
+    shown = set(v) - hidden if published is None else set(published)
+    cells = suppression.linked(v, groups, published=shown)
+    for prefix, key in totals.items():
+        cells[f"total:{prefix}"] = cells[key]
+    return cells
+
+
 def present(report: Report, *, shared: bool) -> Presented:
     """Figures for a page or a CSV: exact for the organization's own staff; for anything seen
-    outside it, counts 1–4 as "<5" with complementary suppression in rows with totals."""
-    one = suppression.cell if shared else _exact
+    outside it, every figure through :func:`shared_cells` (joint suppression: "<5" for 1–4,
+    "x" for a count hidden to protect another), and no weeks (they cut across the month)."""
+    cells = shared_cells(report) if shared else {}
+
+    def one(key: str, value: int) -> suppression.Cell:
+        return cells[key] if shared else _exact(value)
+
+    def rows(
+        prefix: str, items: list[tuple[str, str, int]]
+    ) -> tuple[list[Figure], suppression.Cell]:
+        figures = [Figure(c, label, one(f"{prefix}:{c}", n)) for c, label, n in items]
+        total = sum(n for _c, _l, n in items)
+        return figures, one(f"total:{prefix}", total)
+
     headline = [
-        Figure("encounters", _("Encounters"), one(report.encounters)),
-        Figure("people", _("People engaged"), one(report.people)),
-        Figure("people-new", _("New people"), one(report.people_new)),
-        Figure("people-returning", _("Returning people"), one(report.people_returning)),
-        Figure(
-            "unique-clients", _("Different people with a client code"), one(report.unique_clients)
-        ),
-        Figure("naloxone-given", _("Naloxone kits given"), one(report.naloxone_given)),
-        Figure(
-            "naloxone-trained",
-            _("Kits given to someone shown how to use them"),
-            one(report.naloxone_trained),
-        ),
-        Figure("trainings", _("Naloxone training sessions"), one(report.trainings)),
-        Figure("people-trained", _("People trained"), one(report.people_trained)),
-        Figure("responses", _("Overdose responses"), one(report.responses)),
-        Figure("responses-naloxone", _("Responses with naloxone"), one(report.responses_naloxone)),
-        Figure("doses", _("Naloxone doses given in responses"), one(report.doses)),
-        Figure("kit-reports", _("“I used a kit” reports"), one(report.kit_reports)),
-        Figure("naloxone-used", _("Overdoses where naloxone was used"), one(report.naloxone_used)),
-        Figure("reversals", _("Reversals (naloxone given, person lived)"), one(report.reversals)),
-        Figure("refills-asked", _("Refills asked for"), one(report.refills_asked)),
-        Figure("referrals", _("Referrals to services"), one(report.referrals)),
+        Figure(code, label, one(code, value))
+        for code, label, value in (
+            ("encounters", _("Encounters"), report.encounters),
+            ("people", _("People engaged"), report.people),
+            ("people-new", _("New people"), report.people_new),
+            ("people-returning", _("Returning people"), report.people_returning),
+            ("unique-clients", _("Different people with a client code"), report.unique_clients),
+            ("naloxone-given", _("Naloxone kits given"), report.naloxone_given),
+            (
+                "naloxone-trained",
+                _("Kits given to someone shown how to use them"),
+                report.naloxone_trained,
+            ),
+            ("trainings", _("Naloxone training sessions"), report.trainings),
+            ("people-trained", _("People trained"), report.people_trained),
+            ("responses", _("Overdose responses"), report.responses),
+            ("responses-naloxone", _("Responses with naloxone"), report.responses_naloxone),
+            ("doses", _("Naloxone doses given in responses"), report.doses),
+            ("kit-reports", _("“I used a kit” reports"), report.kit_reports),
+            ("naloxone-used", _("Overdoses where naloxone was used"), report.naloxone_used),
+            ("reversals", _("Reversals (naloxone given, person lived)"), report.reversals),
+            ("refills-asked", _("Refills asked for"), report.refills_asked),
+            ("referrals", _("Referrals to services"), report.referrals),
+        )
     ]
-    supplies, supplies_total = _rows(report.supplies, shared)
-    recipients, recipients_total = _rows(report.naloxone_recipients, shared)
-    outcomes, outcomes_total = _rows(report.outcomes, shared)
-    services = [Figure(c, label, one(n)) for c, label, n in report.services]
-    weeks = [(w.monday, one(w.encounters), one(w.people), one(w.naloxone)) for w in report.weeks]
+    supplies, supplies_total = rows("supply", report.supplies)
+    recipients, recipients_total = rows("recipient", report.naloxone_recipients)
+    outcomes, outcomes_total = rows("outcome", report.outcomes)
+    services = [Figure(c, label, one(f"service:{c}", n)) for c, label, n in report.services]
+    weeks = (
+        []
+        if shared
+        else [
+            (w.monday, _exact(w.encounters), _exact(w.people), _exact(w.naloxone))
+            for w in report.weeks
+        ]
+    )
     return Presented(
         shared=shared,
         headline=headline,
@@ -583,6 +678,57 @@ def present(report: Report, *, shared: bool) -> Presented:
         outcomes_total=outcomes_total,
         services=services,
         weeks=weeks,
+    )
+
+
+# --- the public release ("naloxone") ----------------------------------------------------------
+
+NALOXONE_RELEASE = "naloxone"
+NALOXONE_LAG_DAYS = 14  # "I used a kit" reports come in days after the kit was used
+NALOXONE_SHOWN = 3  # the public page shows the 3 newest months side by side, never summed
+PUBLIC_FIGURES = ("naloxone-given", "people-trained", "kit-reports", "naloxone-used", "reversals")
+
+
+def public_labels() -> dict[str, str]:
+    return {
+        "naloxone-given": _("Naloxone kits given"),
+        "people-trained": _("People trained"),
+        "kit-reports": _("“I used a kit” reports"),
+        "naloxone-used": _("Overdoses where naloxone was used"),
+        "reversals": _("Reversals (naloxone given, person lived)"),
+    }
+
+
+def naloxone_release(start: date, end: date) -> dict[str, Any]:
+    """The public figures of one closed calendar month ``[start, end)``, every organization
+    together, as stored in a release: the few figures the page shows, suppressed with all the
+    others they are tied to (:func:`shared_cells`), so "used" minus "reversals" or the kits
+    minus their parts never gives a count 1–4."""
+    report = public_report(first=start, last=end - timedelta(days=1))
+    cells = shared_cells(report, published=PUBLIC_FIGURES)
+    return {"figures": [{"code": code, "value": str(cells[code])} for code in PUBLIC_FIGURES]}
+
+
+@dataclass
+class PublicNaloxone:
+    releases: list[Any]  # core.models.Release, oldest first
+    rows: list[tuple[str, str, list[str]]]  # code, label, the value in each release
+
+    @property
+    def latest(self) -> Any:
+        return self.releases[-1] if self.releases else None
+
+
+def public_naloxone() -> PublicNaloxone:
+    """The stored naloxone releases the public page serves (never computed live)."""
+    from harbour.core import releases
+
+    shown = releases.recent(NALOXONE_RELEASE, NALOXONE_SHOWN)
+    values = [{f["code"]: f["value"] for f in r.data.get("figures", [])} for r in shown]
+    labels = public_labels()
+    return PublicNaloxone(
+        releases=shown,
+        rows=[(code, labels[code], [v.get(code, "") for v in values]) for code in PUBLIC_FIGURES],
     )
 
 

@@ -564,6 +564,9 @@ def refill_action(request: HttpRequest, slug: str, report_id: Any, action: str) 
 
 
 def _period(request: HttpRequest) -> tuple[PeriodForm, date, date, bool]:
+    """The period asked for. The version to share goes outside the organization, so it is one
+    whole calendar month that has ended (the month the period starts in, or the last one
+    ended): two versions to share then never overlap, and cannot be subtracted."""
     today = timezone.localdate()
     first, last = today - timedelta(days=27), today
     form = PeriodForm(request.GET or None, initial={"first": first, "last": last})
@@ -571,6 +574,9 @@ def _period(request: HttpRequest) -> tuple[PeriodForm, date, date, bool]:
     if request.GET and form.is_valid():
         first, last = form.cleaned_data["first"], form.cleaned_data["last"]
         shared = bool(form.cleaned_data.get("shared"))
+    if shared:
+        first = min(first, today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     return form, first, last, shared
 
 
@@ -741,19 +747,8 @@ def _directory_matches(q: str) -> list[tuple[str, str]]:
 
 @require_safe
 def public(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
-    first = today - timedelta(days=89)
-    presented = selectors.present(selectors.public_report(first=first, last=today), shared=True)
-    wanted = {"naloxone-given", "people-trained", "kit-reports", "naloxone-used", "reversals"}
-    return render(
-        request,
-        "outreach/public.html",
-        {
-            "figures": [f for f in presented.headline if f.code in wanted],
-            "first": first,
-            "last": today,
-        },
-    )
+    """The stored releases of whole closed months, every organization together; never live."""
+    return render(request, "outreach/public.html", {"naloxone": selectors.public_naloxone()})
 
 
 @require_http_methods(["GET", "POST"])

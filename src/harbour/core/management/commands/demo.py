@@ -66,6 +66,13 @@ class Command(BaseCommand):
             f"Meetings: {listed} fictional meetings in Kingston, Montréal (in French) and online; "
             f"a Kingston mentoring program with {mentors} fictional mentors and a request."
         )
+        from harbour.core.releases import make_due
+
+        made = make_due()
+        self.stdout.write(
+            f"Releases: {len(made)} kinds of public figures released for their last closed "
+            "periods (the worker makes the next ones every hour)."
+        )
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (all fictional):"))
         width = max(len(email) for email, _, _ in logins)
         for email, role, org in logins:
