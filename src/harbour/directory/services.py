@@ -461,7 +461,12 @@ def _review(
     suggestion.contact = ""  # only needed while it is being reviewed
     suggestion.save(
         update_fields=[
-            "status", "reviewed_by", "reviewed_at", "review_note", "contact", "updated_at"
+            "status",
+            "reviewed_by",
+            "reviewed_at",
+            "review_note",
+            "contact",
+            "updated_at",
         ]
     )
     return suggestion, owner_id
@@ -499,8 +504,10 @@ def suggestion_contacts_purge(*, now: Any = None) -> int:
     ``SUGGESTION_CONTACT_DAYS`` days (a decided suggestion lost its contact when decided);
     returns how many were erased. The suggestion itself stays for review."""
     cutoff = (now or timezone.now()) - timedelta(days=SUGGESTION_CONTACT_DAYS)
-    return SuggestedEdit.objects.filter(created_at__lt=cutoff).exclude(contact="").update(
-        contact="", updated_at=now or timezone.now()
+    return (
+        SuggestedEdit.objects.filter(created_at__lt=cutoff)
+        .exclude(contact="")
+        .update(contact="", updated_at=now or timezone.now())
     )
 
 
