@@ -57,7 +57,7 @@ class SafeWriter:
             self.writerow(row)
 
 
-class SafeDictWriter(csv.DictWriter):  # type: ignore[type-arg]
+class SafeDictWriter(csv.DictWriter):
     """``csv.DictWriter`` whose values are neutralised (the header is Harbour's own)."""
 
     def writerow(self, rowdict: Mapping[str, Any]) -> Any:
