@@ -131,3 +131,52 @@ def test_a_contact_left_undecided_is_erased_by_the_daily_task(
     # ... and the recent one is kept for the reviewer
     recent.refresh_from_db()
     assert recent.contact == "alex@example.org"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_encrypts_contacts_and_moves_confidential_entries_already_stored() -> None:
+    # given a database as it was before (directory at 0009): a plaintext contact, and the
+    # search entry of a confidential location at its exact position
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("directory", "0009_search_entry")])
+    old = executor.loader.project_state([("directory", "0009_search_entry")]).apps
+    provider = old.get_model("directory", "DirectoryOrganization").objects.create(name_en="P")
+    service = old.get_model("directory", "Service").objects.create(
+        organization=provider, name_en="Shelter"
+    )
+    old.get_model("directory", "SuggestedEdit").objects.create(
+        service=service, field="phone", message="Wrong", contact=CONTACT
+    )
+    location = old.get_model("directory", "Location").objects.create(
+        organization=provider, latitude=45.5135, longitude=-73.5603, confidential=True
+    )
+    old.get_model("directory", "Address").objects.create(
+        location=location, address_1="10 Rue", city="Montréal", state_province="QC",
+        postal_code="H2X 2B3",
+    )  # fmt: skip
+    sal = old.get_model("directory", "ServiceAtLocation").objects.create(
+        service=service, location=location
+    )
+    old.get_model("directory", "SearchEntry").objects.create(
+        service_at_location=sal, service=service, latitude=45.5135, longitude=-73.5603,
+        grid_cell=1, timezone="America/Toronto", document=" shelter ", category_codes=" ",
+        attribute_codes=" ",
+    )  # fmt: skip
+    # when the migrations run
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes("directory"))
+    # then the stored contact is ciphertext that still reads back, and the entry is moved
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT contact FROM directory_suggestededit")
+        ((raw,),) = cursor.fetchall()
+        cursor.execute("SELECT latitude, longitude, area FROM directory_searchentry")
+        (entry,) = cursor.fetchall()
+    assert EMAIL not in raw and PHONE not in raw
+    assert SuggestedEdit.objects.get().contact == CONTACT
+    from harbour.core import geo
+
+    h2x = geo.fsa_centroid("H2X")
+    assert h2x is not None
+    assert tuple(entry) == (h2x.lat, h2x.lng, "H2X")
