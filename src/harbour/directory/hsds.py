@@ -24,6 +24,7 @@ from typing import Any
 
 from django.db import models, transaction
 
+from harbour.core import csvsafe
 from harbour.directory import hours, hsds_legacy
 from harbour.directory import models as m
 
@@ -237,7 +238,7 @@ def export_tabular(directory: Path, lang: str = "en") -> dict[str, int]:
             objects = [a for a in objects if a.location_id not in confidential]  # type: ignore[attr-defined]
         path = directory / resource["path"]
         with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\r\n")
+            writer = csvsafe.dict_writer(fh, fieldnames=columns, lineterminator="\r\n")
             writer.writeheader()
             n = 0
             for obj in objects:
@@ -355,6 +356,66 @@ def read_json(path: Path) -> dict[str, tuple[str, list[dict[str, str]], list[str
     return result
 
 
+# Limits on what an import reads, checked before anything is extracted: an HSDS datapackage
+# has about twenty tables, and the largest real directories are a few hundred megabytes.
+MAX_MEMBERS = 100
+MAX_MEMBER_BYTES = 200 * 1024 * 1024
+MAX_TOTAL_BYTES = 500 * 1024 * 1024
+MAX_RATIO = 100  # uncompressed / compressed, per member (CSV compresses 5-20 times)
+RATIO_FROM_BYTES = 1024 * 1024  # small members may compress better (a header and a few rows)
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.0f} MB"
+
+
+def _check_sizes(where: str, sizes: dict[str, int]) -> None:
+    if len(sizes) > MAX_MEMBERS:
+        raise ValueError(f"{where}: {len(sizes)} files; at most {MAX_MEMBERS} are read")
+    for name, size in sizes.items():
+        if size > MAX_MEMBER_BYTES:
+            raise ValueError(
+                f"{where}: {name} is {_mb(size)}; a file may be at most {_mb(MAX_MEMBER_BYTES)}"
+            )
+    total = sum(sizes.values())
+    if total > MAX_TOTAL_BYTES:
+        raise ValueError(
+            f"{where}: the files add up to {_mb(total)}; at most {_mb(MAX_TOTAL_BYTES)} are read"
+        )
+
+
+def read_zip(path: Path) -> dict[str, bytes]:
+    """The CSV files of a zip archive, by name, after checking every member's declared
+    sizes and path (ValueError with a one-line reason); members are then read no further
+    than their declared size, so an archive that lies about sizes is refused too."""
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise ValueError(f"{path.name}: {len(infos)} files; at most {MAX_MEMBERS} are read")
+        for info in infos:
+            name = info.filename
+            parts = name.replace("\\", "/").split("/")
+            if name.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+                raise ValueError(f"{path.name}: {name!r} points outside the archive's folder")
+            if info.compress_size and info.file_size > RATIO_FROM_BYTES:
+                ratio = info.file_size / info.compress_size
+                if ratio > MAX_RATIO:
+                    raise ValueError(
+                        f"{path.name}: {name} expands {ratio:.0f} times; "
+                        f"at most {MAX_RATIO} times is read (a zip bomb?)"
+                    )
+        wanted = [info for info in infos if info.filename.endswith(".csv")]
+        _check_sizes(path.name, {info.filename: info.file_size for info in infos})
+        files: dict[str, bytes] = {}
+        for info in wanted:
+            with archive.open(info) as member:
+                data = member.read(info.file_size + 1)
+            if len(data) > info.file_size:
+                raise ValueError(f"{path.name}: {info.filename} is larger than it says")
+            files[Path(info.filename).name] = data
+    return files
+
+
 def read_source(path: Path) -> dict[str, tuple[str, list[dict[str, str]], list[str]]]:
     """{table: (file name, rows, header)} from a folder of CSVs, a zip of one, or HSDS JSON.
 
@@ -364,13 +425,16 @@ def read_source(path: Path) -> dict[str, tuple[str, list[dict[str, str]], list[s
     by_path = {r["path"]: name for name, r in resources_by_name().items()}
     files: dict[str, bytes] = {}
     if path.is_dir():
-        for item in sorted(path.glob("*.csv")):
+        found = sorted(path.glob("*.csv"))
+        sizes = {item.name: item.stat().st_size for item in found}
+        _check_sizes(path.name, sizes)
+        for item in found:
             files[item.name] = item.read_bytes()
     elif zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
-                if info.filename.endswith(".csv"):
-                    files[Path(info.filename).name] = archive.read(info)
+        try:
+            files = read_zip(path)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as exc:
+            raise ValueError(f"{path.name}: not a readable zip archive ({exc})") from exc
     else:
         raise ValueError(f"{path}: not a folder of CSV files or a zip archive")
     if hsds_legacy.is_legacy(files):
@@ -386,7 +450,11 @@ def read_source(path: Path) -> dict[str, tuple[str, list[dict[str, str]], list[s
             table = f"?{name}"
         text = data.decode("utf-8-sig")
         reader = csv.DictReader(io.StringIO(text, newline=""))
-        rows = list(reader)
+        # a cell Harbour's export quoted against spreadsheet formulas comes back as written
+        rows = [
+            {k: csvsafe.unquote(v) if isinstance(v, str) else v for k, v in row.items()}
+            for row in reader
+        ]
         tables[table] = (name, rows, list(reader.fieldnames or []))
     return tables
 

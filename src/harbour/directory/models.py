@@ -18,6 +18,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from harbour.core.models import BaseModel
+from harbour.notify.crypto import EncryptedTextField
 
 
 class HsdsModel(BaseModel):
@@ -423,9 +424,15 @@ class SearchEntry(models.Model):
         ServiceAtLocation, primary_key=True, on_delete=models.CASCADE, related_name="search_entry"
     )
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    # Where the entry is found and measured from. For a confidential location this is never
+    # its own position: it is the centre of its postal area (``area``), see
+    # ``services.search_position``.
     latitude = models.FloatField(null=True)
     longitude = models.FloatField(null=True)
     grid_cell = models.IntegerField(null=True, db_index=True)
+    # The postal area (FSA) of a confidential location, "" for every other: such an entry is
+    # matched and ordered by area only and shows no distance.
+    area = models.CharField(max_length=3, blank=True, default="")
     timezone = models.CharField(max_length=64)
     week = models.CharField(max_length=168, null=True)
     document = models.TextField()
@@ -589,13 +596,14 @@ class SuggestedEdit(BaseModel):
     """A correction sent by anyone, reviewed by the owning organization's staff.
 
     No account and no IP address are kept; contact details only if the person chose to give
-    them."""
+    them, encrypted at rest, and erased when the suggestion is decided or, still pending,
+    after ``services.SUGGESTION_CONTACT_DAYS`` days (``suggestion_contacts_purge``)."""
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="suggestions")
     field = models.CharField(_("what is wrong"), max_length=40, choices=SuggestionField.choices)
     message = models.TextField(_("details"))
     suggested_value = models.TextField(_("suggested correction"), blank=True)
-    contact = models.CharField(_("how to reach you (optional)"), max_length=200, blank=True)
+    contact = EncryptedTextField(_("how to reach you (optional)"), blank=True)
     language = models.CharField(max_length=8, default="en")
     status = models.CharField(
         max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.PENDING

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +21,7 @@ from django.db.models.expressions import RawSQL
 from harbour.core import geo
 from harbour.core.permissions import get_scoped_or_404, scope
 from harbour.core.roles import Role
-from harbour.directory import hours, textsearch
+from harbour.directory import hours, services, textsearch
 from harbour.directory.models import (
     Address,
     Attribute,
@@ -233,26 +234,72 @@ def _text_sql(terms: list[str], params: list[Any]) -> str:
     )
 
 
-def candidate_sql(query: SearchQuery) -> tuple[str, list[Any]]:
-    """The SQL part of a search: (service_at_location id, lat, lng, name_en, name_fr) rows.
+@dataclass(frozen=True)
+class QueryArea:
+    """Where a search near a place measures confidential entries from: the postal area the
+    place is in (its FSA and centre), so that their answers are the same anywhere in it."""
+
+    fsa: str
+    lat: float
+    lng: float
+
+
+@lru_cache(maxsize=1024)
+def query_area(place: geo.Place) -> QueryArea:
+    """The postal area of the searched place: the postal code given, else the area whose
+    centre is nearest; the place itself when no area is near (then ``fsa`` is "")."""
+    fsa = place.label[:3] if place.kind == "postal" else None
+    if fsa is None:
+        fsa = geo.nearest_fsa(place.lat, place.lng, within_km=services.AREA_SEARCH_KM)
+    centre = geo.fsa_centroid(fsa) if fsa else None
+    if centre is None:
+        return QueryArea(fsa="", lat=place.lat, lng=place.lng)
+    return QueryArea(fsa=fsa or "", lat=centre.lat, lng=centre.lng)
+
+
+def area_distance_km(area: QueryArea, entry_area: str, lat: float, lng: float) -> float:
+    """How far a confidential entry counts as being: 0 in the searcher's own postal area,
+    else from the centre of that area to the centre of the entry's. Never the exact place
+    of either, so moving within an area changes nothing."""
+    if area.fsa and area.fsa == entry_area:
+        return 0.0
+    return geo.haversine_km(area.lat, area.lng, lat, lng)
+
+
+def _box_sql(
+    lat: float, lng: float, radius: float, params: list[Any]
+) -> tuple[str, list[int] | None]:
+    """The bounding box around a point as SQL (its bounds added to ``params``) and the grid
+    cells it covers (None when too many to list)."""
+    min_lat, max_lat, min_lng, max_lng = geo.bounding_box(lat, lng, radius)
+    params += [min_lat, max_lat, min_lng, max_lng]
+    sql = "e.latitude BETWEEN %s AND %s AND e.longitude BETWEEN %s AND %s"
+    return sql, geo.grid_cells(min_lat, max_lat, min_lng, max_lng)
+
+
+def candidate_sql(query: SearchQuery, area: QueryArea | None = None) -> tuple[str, list[Any]]:
+    """The SQL part of a search: (service_at_location id, lat, lng, name_en, name_fr, area)
+    rows.
 
     Reads ``SearchEntry``. Near a place, the query starts from the entries in the grid cells
     around it and checks words, terms and hours on each (words as prefixes of the space-padded
-    document); without a place, the full-text index leads."""
+    document); without a place, the full-text index leads. Confidential entries (``area``
+    set) are looked for around the centre of the searcher's postal area, not the place."""
     terms = textsearch.query_terms(query.q)
     radius = min(max(query.radius_km, 0.1), MAX_RADIUS_KM)
     where: list[str] = []
     params: list[Any] = []
     if query.place is not None:
-        min_lat, max_lat, min_lng, max_lng = geo.bounding_box(
-            query.place.lat, query.place.lng, radius
-        )
-        cells = geo.grid_cells(min_lat, max_lat, min_lng, max_lng)
-        if cells is not None:
+        area = area or query_area(query.place)
+        box_params: list[Any] = []
+        public_box, public_cells = _box_sql(query.place.lat, query.place.lng, radius, box_params)
+        area_box, area_cells = _box_sql(area.lat, area.lng, radius, box_params)
+        if public_cells is not None and area_cells is not None:
+            cells = sorted({*public_cells, *area_cells})
             where.append(f"e.grid_cell IN ({', '.join(['%s'] * len(cells))})")
             params += cells
-        where.append("e.latitude BETWEEN %s AND %s AND e.longitude BETWEEN %s AND %s")
-        params += [min_lat, max_lat, min_lng, max_lng]
+        where.append(f"((e.area = '' AND {public_box}) OR (e.area <> '' AND {area_box}))")
+        params += box_params
         for term in terms:
             where.append(_contains("document"))
             params.append(f" {term}")
@@ -265,7 +312,7 @@ def candidate_sql(query: SearchQuery) -> tuple[str, list[Any]]:
     if query.open_at is not None:
         where.append(_open_sql(query.open_at, params))
     sql = (
-        "SELECT e.service_at_location_id, e.latitude, e.longitude, e.name_en, e.name_fr "
+        "SELECT e.service_at_location_id, e.latitude, e.longitude, e.name_en, e.name_fr, e.area "
         "FROM directory_searchentry e"
         + (" WHERE " + " AND ".join(where) if where else "")
         + f" LIMIT {MAX_CANDIDATES + 1}"
@@ -273,8 +320,8 @@ def candidate_sql(query: SearchQuery) -> tuple[str, list[Any]]:
     return sql, params
 
 
-def candidates(query: SearchQuery) -> list[tuple[Any, ...]]:
-    sql, params = candidate_sql(query)
+def candidates(query: SearchQuery, area: QueryArea | None = None) -> list[tuple[Any, ...]]:
+    sql, params = candidate_sql(query, area)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -282,24 +329,30 @@ def candidates(query: SearchQuery) -> list[tuple[Any, ...]]:
 
 
 def search(query: SearchQuery, *, now: datetime) -> SearchPage:
+    """One page of answers. Confidential entries are matched, filtered by radius and ordered
+    by postal area only (``area_distance_km``) and carry no distance."""
     terms = textsearch.query_terms(query.q)
     radius = min(max(query.radius_km, 0.1), MAX_RADIUS_KM)
-    rows = list(candidates(query))
+    area = query_area(query.place) if query.place is not None else None
+    rows = list(candidates(query, area))
     truncated = len(rows) > MAX_CANDIDATES
     rows = rows[:MAX_CANDIDATES]
     # relevance (names tokenized) only where it decides the order: it costs more than the rest
     ranked = bool(terms) and (query.sort == "relevance" or query.place is None)
     scored = []
-    for sal_id, lat, lng, name_en, name_fr in rows:
-        distance = None
-        if query.place is not None:
+    for sal_id, lat, lng, name_en, name_fr, entry_area in rows:
+        distance = shown = None
+        if query.place is not None and area is not None:
             if lat is None or lng is None:
                 continue
-            distance = geo.haversine_km(query.place.lat, query.place.lng, lat, lng)
+            if entry_area:
+                distance = area_distance_km(area, entry_area, lat, lng)
+            else:
+                distance = shown = geo.haversine_km(query.place.lat, query.place.lng, lat, lng)
             if distance > radius:
                 continue
         relevance = _relevance(f"{name_en or ''} {name_fr or ''}", terms) if ranked else 0
-        scored.append((sal_id, distance, relevance, (name_en or name_fr or "").lower()))
+        scored.append((sal_id, distance, relevance, (name_en or name_fr or "").lower(), shown))
     if query.sort == "relevance" and terms:
         scored.sort(key=lambda r: (-r[2], r[1] if r[1] is not None else math.inf, r[3]))
     else:
@@ -308,7 +361,7 @@ def search(query: SearchQuery, *, now: datetime) -> SearchPage:
     pages = max(1, math.ceil(total / query.per_page))
     page = min(max(query.page, 1), pages)
     chosen = [
-        (row[0] if isinstance(row[0], UUID) else UUID(row[0]), *row[1:])
+        (row[0] if isinstance(row[0], UUID) else UUID(row[0]), row[4])
         for row in scored[(page - 1) * query.per_page : page * query.per_page]
     ]
     return SearchPage(
@@ -316,8 +369,9 @@ def search(query: SearchQuery, *, now: datetime) -> SearchPage:
     )
 
 
-def _hits(chosen: list[tuple], now: datetime) -> list[Hit]:
-    """The page's rows with what a result shows: four queries whatever the page size."""
+def _hits(chosen: list[tuple[UUID, float | None]], now: datetime) -> list[Hit]:
+    """The page's rows (id, distance shown) with what a result shows: four queries whatever
+    the page size."""
     ids = [row[0] for row in chosen]
     if not ids:
         return []
@@ -354,7 +408,7 @@ def _hits(chosen: list[tuple], now: datetime) -> list[Hit]:
     for found in rows.values():
         found.sort(key=lambda r: (r[0], r[1]))
     hits = []
-    for sal_id, distance, _relevance_score, _name in chosen:
+    for sal_id, distance in chosen:
         sal = sals[sal_id]
         intervals = intervals_from_rows(rows[sal_id])
         hits.append(

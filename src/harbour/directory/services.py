@@ -14,12 +14,13 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from harbour.core import audit
+from harbour.core import audit, geo
 from harbour.core.models import AuditAction
 from harbour.core.permissions import require_role
 from harbour.core.roles import Role
 from harbour.directory import hours, textsearch
 from harbour.directory.models import (
+    Address,
     Attribute,
     DirectoryOrganization,
     Location,
@@ -89,6 +90,55 @@ def service_reindex(*, services: Iterable[Service]) -> int:
     return count
 
 
+# A confidential location with no postal code is placed in the postal area whose centre is
+# nearest to it, if one is this close; otherwise it is found by words only, never by place.
+AREA_SEARCH_KM = 100.0
+
+
+def confidential_area(
+    *, postal_code: str, latitude: float | None, longitude: float | None
+) -> geo.Place | None:
+    """The postal area (FSA) a confidential location is published as: the one of its postal
+    code, else the one whose centre is nearest to its position; None when neither is known."""
+    centre = geo.fsa_centroid(postal_code) if postal_code else None
+    if centre is None and latitude is not None and longitude is not None:
+        fsa = geo.nearest_fsa(latitude, longitude, within_km=AREA_SEARCH_KM)
+        centre = geo.fsa_centroid(fsa) if fsa else None
+    return centre
+
+
+def search_position(
+    *,
+    confidential: bool,
+    latitude: float | None,
+    longitude: float | None,
+    postal_code: str = "",
+) -> tuple[float | None, float | None, str]:
+    """(latitude, longitude, area) a search entry is found and measured by.
+
+    A public location: its own position and no area. A confidential one: the centre of its
+    postal area and the area's code, so that the index (and every answer read from it) never
+    holds its position."""
+    if not confidential:
+        return latitude, longitude, ""
+    centre = confidential_area(postal_code=postal_code, latitude=latitude, longitude=longitude)
+    if centre is None:
+        return None, None, ""
+    return centre.lat, centre.lng, centre.label[:3]
+
+
+def _postal_codes(location_ids: Iterable[Any]) -> dict[Any, str]:
+    """The postal code of each location's first address (as the public pages show it)."""
+    found: dict[Any, str] = {}
+    for location_id, code in (
+        Address.objects.filter(location_id__in=list(location_ids))
+        .order_by("created_at")
+        .values_list("location_id", "postal_code")
+    ):
+        found.setdefault(location_id, code or "")
+    return found
+
+
 def _padded(words: Iterable[str]) -> str:
     return f" {' '.join(words)} "
 
@@ -123,10 +173,12 @@ def search_entries_rebuild(*, service_ids: Iterable[Any], chunk: int = 500) -> i
                     "service_id",
                     "location__latitude",
                     "location__longitude",
-                    "location__grid_cell",
                     "location__timezone",
+                    "location__confidential",
+                    "location_id",
                 )
             )
+            postal = _postal_codes({sal[6] for sal in sals if sal[5]})
             rows: dict[Any, list[hours.Row]] = {sal[0]: [] for sal in sals}
             for sal_id, *row in OpeningRow.objects.filter(
                 service_at_location_id__in=list(rows)
@@ -139,13 +191,21 @@ def search_entries_rebuild(*, service_ids: Iterable[Any], chunk: int = 500) -> i
                 "valid_to",
             ):
                 rows[sal_id].append(tuple(row))  # type: ignore[arg-type]
-            entries = [
-                SearchEntry(
+            entries = []
+            for sal_id, service_id, lat, lng, tz, confidential, location_id in sals:
+                lat, lng, area = search_position(
+                    confidential=confidential,
+                    latitude=lat,
+                    longitude=lng,
+                    postal_code=postal.get(location_id, ""),
+                )
+                entry = SearchEntry(
                     service_at_location_id=sal_id,
                     service_id=service_id,
                     latitude=lat,
                     longitude=lng,
-                    grid_cell=cell,
+                    grid_cell=geo.grid_cell(lat, lng),
+                    area=area,
                     timezone=tz,
                     week=hours.hour_map(rows[sal_id]),
                     document=_padded((documents[service_id] or "").split()),
@@ -154,8 +214,7 @@ def search_entries_rebuild(*, service_ids: Iterable[Any], chunk: int = 500) -> i
                     name_en=found[service_id][1] or "",
                     name_fr=found[service_id][2] or "",
                 )
-                for sal_id, service_id, lat, lng, cell, tz in sals
-            ]
+                entries.append(entry)
             SearchEntry.objects.bulk_create(entries, batch_size=1000)
             written += len(entries)
     return written
@@ -319,6 +378,8 @@ SUGGESTION_FIELDS = {
 }
 TRANSLATED = {"fees_description", "eligibility_description"}
 STALE_DAYS = 180
+# How long the contact given with a suggestion nobody has decided is kept.
+SUGGESTION_CONTACT_DAYS = 90
 
 
 @transaction.atomic
@@ -397,8 +458,16 @@ def _review(
     suggestion.reviewed_by = actor
     suggestion.reviewed_at = timezone.now()
     suggestion.review_note = note.strip()[:1000]
+    suggestion.contact = ""  # only needed while it is being reviewed
     suggestion.save(
-        update_fields=["status", "reviewed_by", "reviewed_at", "review_note", "updated_at"]
+        update_fields=[
+            "status",
+            "reviewed_by",
+            "reviewed_at",
+            "review_note",
+            "contact",
+            "updated_at",
+        ]
     )
     return suggestion, owner_id
 
@@ -427,6 +496,19 @@ def _apply(suggestion: SuggestedEdit) -> str:
         service.save(update_fields=[name, "updated_at"])
         return name
     return ""
+
+
+@transaction.atomic
+def suggestion_contacts_purge(*, now: Any = None) -> int:
+    """Erase the contact given with suggestions still pending after
+    ``SUGGESTION_CONTACT_DAYS`` days (a decided suggestion lost its contact when decided);
+    returns how many were erased. The suggestion itself stays for review."""
+    cutoff = (now or timezone.now()) - timedelta(days=SUGGESTION_CONTACT_DAYS)
+    return (
+        SuggestedEdit.objects.filter(created_at__lt=cutoff)
+        .exclude(contact="")
+        .update(contact="", updated_at=now or timezone.now())
+    )
 
 
 @transaction.atomic

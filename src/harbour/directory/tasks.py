@@ -11,3 +11,11 @@ def stale_listings_notice() -> int:
     from harbour.directory.services import stale_listings_notify
 
     return stale_listings_notify()
+
+
+@task()
+def suggestion_contacts_purge() -> int:
+    """Erase contacts of suggestions left undecided too long (run daily)."""
+    from harbour.directory.services import suggestion_contacts_purge as purge
+
+    return purge()

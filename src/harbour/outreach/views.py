@@ -5,7 +5,6 @@ through small-cell suppression and the anonymous "I used a kit" form."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from datetime import date, timedelta
@@ -26,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from harbour.accounts.selectors import organization_for
-from harbour.core import audit
+from harbour.core import audit, csvsafe
 from harbour.core.models import AuditAction
 from harbour.core.permissions import role_in
 from harbour.core.ratelimit import ratelimit
@@ -623,7 +622,7 @@ def report_csv(request: HttpRequest, slug: str) -> HttpResponse:
     suffix = "-shared" if shared else ""
     name = f"outreach-{org.slug}-{first.isoformat()}-{last.isoformat()}{suffix}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv.writer(response)
+    writer = csvsafe.writer(response)
     writer.writerows(selectors.csv_rows(presented))
     return response
 

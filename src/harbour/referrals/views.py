@@ -4,7 +4,6 @@ form on a listing. Thin: validate, call a service or a selector, render."""
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import date, timedelta
 from typing import Any
@@ -25,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from harbour.accounts.models import Organization
 from harbour.accounts.selectors import organization_for
-from harbour.core import audit
+from harbour.core import audit, csvsafe
 from harbour.core.models import AuditAction
 from harbour.core.ratelimit import ratelimit
 from harbour.core.roles import Role
@@ -682,7 +681,7 @@ def gap_periods(data: dict[str, Any]) -> list[tuple[str, str]]:
 def _gaps_csv(built: Any, labels: dict[str, str], name: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="service-gaps-{name}.csv"'
-    writer = csv.writer(response)
+    writer = csvsafe.writer(response)
     writer.writerow(
         ["table", "service_type", "service_type_name", "area", "referrals", *COLUMNS,
          "completion_rate", "median_hours_to_accept"]

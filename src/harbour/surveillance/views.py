@@ -3,7 +3,6 @@ and the public summary."""
 
 from __future__ import annotations
 
-import csv
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from harbour.accounts.selectors import organization_for
+from harbour.core import csvsafe
 from harbour.core.roles import Role
 from harbour.surveillance import charts, selectors, services
 from harbour.surveillance.forms import AreaForm, DismissForm, ReportForm, SettingsForm
@@ -236,7 +236,7 @@ def export(request: HttpRequest, slug: str, what: str) -> HttpResponse:
     _form, first, last = _period(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{org.slug}-{what}-{last}.csv"'
-    writer = csv.writer(response)
+    writer = csvsafe.writer(response)
     if what == "counts":
         line = selectors.timeline(org, days=(last - first).days + 1, today=last)
         writer.writerow(["date", "events", "expected", "threshold", "flagged"])
