@@ -614,3 +614,30 @@ def test_the_person_answering_at_every_step(
         assert session.due_at is None and session.ended_at == replied_at
     told = [t for t in texts(twilio, RESPONDER_1) if "stand down" in t]
     assert len(told) == stood_down
+
+
+def test_purge_hours_are_bounded_in_the_form_and_the_database(program):
+    from django.db import IntegrityError
+
+    from harbour.checkins.forms import ProgramForm
+    from harbour.checkins.models import PURGE_HOURS_MAX
+
+    data = {"enabled": "on", "areas": "K7L", "grace_seconds": 60, "accept_seconds": 120,
+            "arrival_seconds": 900, "purge_hours": PURGE_HOURS_MAX + 1}  # fmt: skip
+    form = ProgramForm(data, instance=program)
+    assert not form.is_valid() and "purge_hours" in form.errors
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Program.objects.filter(pk=program.pk).update(purge_hours=24 * 365)
+
+
+def test_the_staff_page_shows_how_a_session_was_started(program, make_member, staff_client):
+    worker = make_member(program.organization, Role.PEER_WORKER)
+    unconfirmed = services.start(
+        services.Start(alias="Sam", phone=PERSON, fsa="K7L"), program=program
+    )
+    page = staff_client(worker).get(
+        f"/org/{program.organization.slug}/checkins/s/{unconfirmed.pk}/"
+    )
+    assert page.status_code == 200
+    assert "the web page" in page.content.decode()
+    assert "number not confirmed" in page.content.decode()
