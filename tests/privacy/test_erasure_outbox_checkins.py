@@ -331,6 +331,20 @@ def test_a_web_check_in_for_someone_elses_number_never_texts_a_contact_or_a_resp
     assert Callout.objects.count() == 0
 
 
+def test_guessing_the_code_does_not_confirm_someone_elses_number(client, program, twilio):
+    web_start(client, phone="+16135550199", contact=FRIEND)
+    session = Session.objects.get()
+    started = texts_to(twilio, "+16135550199")[0]
+    code = re.search(r"\b(\d{6})\b", started).group(1)  # type: ignore[union-attr]
+    wrong = [f"{(int(code) + n) % 1_000_000:06d}" for n in range(1, 6)]
+    for guess in wrong:
+        assert client.post("/checkin/me/confirm/", {"code": guess}).status_code == 302
+    # five wrong guesses: even the right code no longer confirms on the page
+    client.post("/checkin/me/confirm/", {"code": code})
+    session.refresh_from_db()
+    assert session.confirmed_at is None and session.confirm_tries == 5
+
+
 def test_a_flood_of_call_outs_against_one_number_is_capped(
     client, program, twilio, sms_in, settings
 ):
@@ -351,7 +365,7 @@ def test_a_flood_of_call_outs_against_one_number_is_capped(
 # --- 5. areas nobody serves ---------------------------------------------------------------------
 
 
-def test_a_check_in_from_an_area_nobody_serves_is_refused_plainly(client, program, twilio):
+def test_a_check_in_from_an_area_nobody_serves_is_refused_plainly(client, program, twilio, sms_in):
     # given only Kingston's program (K7L, K7K) and a Kingston responder
     responder(program, RESPONDER)
     with time_machine.travel(T0, tick=False) as clock:
@@ -366,6 +380,11 @@ def test_a_check_in_from_an_area_nobody_serves_is_refused_plainly(client, progra
         deliver()
     assert Session.objects.count() == 0
     assert texts_to(twilio, RESPONDER) == [] and texts_to(twilio, PERSON) == []
+    # by text message too: the reply says so, and nothing starts
+    sms_in("CHECKIN 10 H2X", "SMarea1", sender=PERSON)
+    (reply,) = texts_to(twilio, PERSON)
+    assert "No check-in service covers the postal area H2X" in reply and "9-8-8" in reply
+    assert Session.objects.count() == 0
 
 
 # --- 6. tokens in links -------------------------------------------------------------------------
