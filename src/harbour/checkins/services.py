@@ -892,6 +892,10 @@ def close_stale(now: datetime | None = None) -> int:
             was = session.state
             _end(session, now, Outcome.CLOSED_BY_CLOCK)
             _event(session, Step.ENDED, "clock", at=now, outcome=Outcome.CLOSED_BY_CLOCK, was=was)
+            audit.record(
+                action=AuditAction.CHECKIN_CLOSED, organization=session.program.organization,
+                obj=session, label="clock", metadata={"outcome": "clock", "was": was},
+            )  # fmt: skip
             _tell_on_duty(
                 session,
                 key=f"checkin:{session.pk}:closed-by-clock",
@@ -901,7 +905,7 @@ def close_stale(now: datetime | None = None) -> int:
                     "(%(state)s) %(hours)s hours after it started. Its address and numbers "
                     "will be erased. If anyone still needs help, act now."
                 ),
-                extra={"state": was, "hours": f"{max_open().total_seconds() / 3600:g}"},
+                extra={"state": State(was).label, "hours": f"{max_open() / timedelta(hours=1):g}"},
             )
             return True
 
