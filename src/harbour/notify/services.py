@@ -508,7 +508,7 @@ def _erase_ephemeral(ids: list[Any]) -> None:
     provider id stays (for the delivery report) until the retention run blanks it too."""
     if ids:
         Message.objects.filter(pk__in=ids, status__in=FINAL).update(
-            recipient="", recipient_index="", body="", subject=""
+            recipient="", recipient_index="", body="", subject="", error=""
         )
 
 
