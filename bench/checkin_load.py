@@ -207,6 +207,7 @@ def setup_sessions(n: int, spread: float, grace: int, accept: int, lead: float) 
             Session(
                 program=program, alias=f"B{i}", phone=phone, phone_index=phone_index(phone),
                 address=f"{i} Bench St", lang="en", minutes=10, started_at=now,
+                via="sms", confirmed_at=now,
                 due_at=datetime.fromtimestamp(deadline, UTC),
             )
         )  # fmt: skip

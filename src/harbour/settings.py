@@ -289,8 +289,17 @@ NOTIFY_EMAIL_PER_SECOND = float(env("NOTIFY_EMAIL_PER_SECOND", "0") or 0)
 NOTIFY_LEASE_SECONDS = float(env("NOTIFY_LEASE_SECONDS", "120") or 120)
 NOTIFY_SWEEP_SECONDS = float(env("NOTIFY_SWEEP_SECONDS", "30") or 30)
 NOTIFY_URGENT_LEASE_SECONDS = float(env("NOTIFY_URGENT_LEASE_SECONDS", "10") or 10)
+# how long the outbox keeps a message's recipient and text once it is final (sent, delivered,
+# failed or cancelled), counted from when it was queued; replies to inbound texts are blanked
+# as soon as they are final (docs/architecture.md, "Outbox retention")
+NOTIFY_KEEP_DAYS = float(env("NOTIFY_KEEP_DAYS", "7") or 7)
+NOTIFY_KEEP_URGENT_HOURS = float(env("NOTIFY_KEEP_URGENT_HOURS", "24") or 24)
 # the check-in watchdog tells staff on duty when a step is overdue by more than this
 CHECKIN_LAG_ALERT_SECONDS = float(env("CHECKIN_LAG_ALERT_SECONDS", "5") or 5)
+# a session still open this long after it started is closed by the clock (staff on duty told)
+CHECKIN_MAX_OPEN_HOURS = float(env("CHECKIN_MAX_OPEN_HOURS", "12") or 12)
+# call-outs a number may receive per day from sessions it did not start
+CHECKIN_CALLOUTS_PER_NUMBER_PER_DAY = int(env("CHECKIN_CALLOUTS_PER_NUMBER_PER_DAY", "3") or 3)
 VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY")
 VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY")
 VAPID_SUBJECT = env("VAPID_SUBJECT", "mailto:admin@harbour.invalid")

@@ -255,12 +255,12 @@ def test_sms_join_stop_and_language(sms_in):
         "en",
         True,
     )
-    assert "K7L, K7K" in Message.objects.get(idempotency_key="inbound:SM1:reply").body
+    assert "K7L, K7K" in Message.objects.get(idempotency_key=notify.inbound_reply_key("SM1")).body
     inbound("FR", "SM2")
     subscription.refresh_from_db()
     assert subscription.lang == "fr"
     inbound("JOIN nowhere", "SM3")
-    assert "JOIN K7L" in Message.objects.get(idempotency_key="inbound:SM3:reply").body
+    assert "JOIN K7L" in Message.objects.get(idempotency_key=notify.inbound_reply_key("SM3")).body
     inbound("STOP", "SM4")
     assert Subscription.objects.count() == 0 and notify.is_opted_out("sms", "+16135550142")
     inbound("JOIN K7L", "SM5")  # joining again is consent again
@@ -363,7 +363,7 @@ def test_anonymous_reports_keep_nothing_about_the_person_and_reach_coordinators(
     sms_in("REPORT grey fent, people out cold fast, K7K", "SM77")
     texted = CommunityReport.objects.get(source="sms")
     assert texted.fsa == "K7K" and "+1613" not in texted.what_happened
-    assert "anonymous" in Message.objects.get(idempotency_key="inbound:SM77:reply").body
+    assert "anonymous" in Message.objects.get(idempotency_key=notify.inbound_reply_key("SM77")).body
 
     coordinator = make_member(org_a, Role.COORDINATOR, email="coord@example.org")
     staff = staff_client(coordinator)

@@ -482,6 +482,16 @@ def test_check_in_from_start_to_responder_outcome_on_a_phone(
     check(page, "checkin-session")
     session = Session.objects.get()
     assert session.minutes == 15 and session.state == State.ACTIVE
+    assert session.token not in page.url  # the page's address carries no token
+
+    # a number typed on the web is confirmed with the code texted to it
+    from harbour.notify.models import Message
+
+    started = Message.objects.get(idempotency_key=f"checkin:{session.pk}:started").body
+    code = re.search(r"\b(\d{6})\b", started).group(1)  # type: ignore[union-attr]
+    page.get_by_label("The code we texted you").fill(code)
+    page.get_by_role("button", name="Confirm", exact=True).click()
+    expect(page.get_by_text("Your number is confirmed.")).to_be_visible()
 
     # the timer runs out, no answer: the prompt, then the responders are called
     _due_now(session.pk)
@@ -495,6 +505,7 @@ def test_check_in_from_start_to_responder_outcome_on_a_phone(
     responder = context.new_page()
     responder.goto(f"/checkin/r/{callout.token}/")
     expect(responder.locator("h1")).to_have_text("Call-out: Sam")
+    assert callout.token not in responder.url
     expect(responder.locator(".facts")).to_contain_text("12 Princess St, apt 3")
     check(responder, "checkin-callout")
     responder.get_by_role("button", name="I am going").click()

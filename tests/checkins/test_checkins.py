@@ -85,7 +85,11 @@ def start(program, **kwargs):  # type: ignore[no-untyped-def]
         "fsa": "K7L",
         **kwargs,
     }
-    return services.start(services.Start(**data), program=program)
+    session = services.start(services.Start(**data), program=program)
+    # the state machine tests start from a confirmed number (tests/privacy covers the rest)
+    services.confirm(session.pk, by_reply=True)
+    session.refresh_from_db()
+    return session
 
 
 def at(seconds: float):  # type: ignore[no-untyped-def]
@@ -476,7 +480,7 @@ def test_the_person_uses_the_web_page_in_french(program, twilio, client):
     client.cookies["django_language"] = "fr"
     page = client.post(
         "/checkin/",
-        {"alias": "Sam", "phone": "12", "minutes": "10", "nonce": "n1"},
+        {"alias": "Sam", "phone": "12", "minutes": "10", "fsa": "K7L", "nonce": "n1"},
         HTTP_ACCEPT_LANGUAGE="fr",
     )
     assert "pas un numéro de cellulaire" in page.content.decode()
@@ -485,19 +489,24 @@ def test_the_person_uses_the_web_page_in_french(program, twilio, client):
         {"alias": "Sam", "phone": PERSON, "minutes": "15", "fsa": "k7l", "nonce": "n2"},
     )
     session = Session.objects.get()
-    assert response["Location"] == f"/checkin/s/{session.token}/"
+    assert response["Location"] == "/checkin/me/"  # no token in the address bar or logs
     assert session.lang == "fr" and session.fsa == "K7L"
-    assert "Suivi Harbour commencé\u00a0: 15 min" in texts(twilio, PERSON)[0]
+    started = texts(twilio, PERSON)[0]
+    assert "Suivi Harbour commencé\u00a0: 15 min" in started
+    # the number typed on the web is confirmed with the code texted to it
+    code = re.search(r"\b(\d{6})\b", started).group(1)  # type: ignore[union-attr]
+    client.post("/checkin/me/confirm/", {"code": code})
+    assert Session.objects.get().confirmed_at is not None
     # the same form sent twice starts one session
     client.post("/checkin/", {"alias": "Sam", "phone": PERSON, "minutes": "15", "nonce": "n2"})
     assert Session.objects.count() == 1
     page = client.get(response["Location"]).content.decode()
     assert "Temps restant" in page
-    url = f"/checkin/s/{session.token}/ok/"
+    url = "/checkin/me/ok/"
     client.post(url, {"nonce": "x1"})
     client.post(url, {"nonce": "x1"})
     assert session.events.filter(step=Step.OK).count() == 1
-    client.post(f"/checkin/s/{session.token}/done/", {"nonce": "x2"})
+    client.post("/checkin/me/done/", {"nonce": "x2"})
     assert Session.objects.get().state == State.ENDED
 
 
@@ -509,7 +518,9 @@ def test_the_responder_page_records_outcome_and_debrief(program, twilio, client)
             clock_.move_to(at(seconds))
             services.advance_due()
     callout = Callout.objects.get(responder=one)
-    url = f"/checkin/r/{callout.token}/"
+    link = client.get(f"/checkin/r/{callout.token}/")
+    assert link.status_code == 302 and callout.token not in link["Location"]
+    url = link["Location"]
     page = client.get(url).content.decode()
     assert "12 Princess St, apt 3" in page and "buzz 3" in page
     client.post(url, {"step": "go", "nonce": "g"})
@@ -603,3 +614,30 @@ def test_the_person_answering_at_every_step(
         assert session.due_at is None and session.ended_at == replied_at
     told = [t for t in texts(twilio, RESPONDER_1) if "stand down" in t]
     assert len(told) == stood_down
+
+
+def test_purge_hours_are_bounded_in_the_form_and_the_database(program):
+    from django.db import IntegrityError
+
+    from harbour.checkins.forms import ProgramForm
+    from harbour.checkins.models import PURGE_HOURS_MAX
+
+    data = {"enabled": "on", "areas": "K7L", "grace_seconds": 60, "accept_seconds": 120,
+            "arrival_seconds": 900, "purge_hours": PURGE_HOURS_MAX + 1}  # fmt: skip
+    form = ProgramForm(data, instance=program)
+    assert not form.is_valid() and "purge_hours" in form.errors
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Program.objects.filter(pk=program.pk).update(purge_hours=24 * 365)
+
+
+def test_the_staff_page_shows_how_a_session_was_started(program, make_member, staff_client):
+    worker = make_member(program.organization, Role.PEER_WORKER)
+    unconfirmed = services.start(
+        services.Start(alias="Sam", phone=PERSON, fsa="K7L"), program=program
+    )
+    page = staff_client(worker).get(
+        f"/org/{program.organization.slug}/checkins/s/{unconfirmed.pk}/"
+    )
+    assert page.status_code == 200
+    assert "the web page" in page.content.decode()
+    assert "number not confirmed" in page.content.decode()

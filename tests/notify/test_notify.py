@@ -208,12 +208,13 @@ def test_stop_always_wins_start_resumes_help_answers(client, twilio):
         inbound(client, "aide", "SM3")
         inbound(client, "aide", "SM3")  # Twilio retried the webhook: one reply
         replies = Message.objects.filter(idempotency_key__startswith="inbound:")
-        assert sorted(m.idempotency_key for m in replies) == [
-            "inbound:SM2:reply",
-            "inbound:SM3:reply",
-        ]
-        assert "STOP" in replies.get(idempotency_key="inbound:SM3:reply").body
-        assert replies.get(idempotency_key="inbound:SM3:reply").body.startswith("Harbour :")
+        # keyed by a keyed hash of the inbound id, never the id itself
+        assert sorted(m.idempotency_key for m in replies) == sorted(
+            [services.inbound_reply_key("SM2"), services.inbound_reply_key("SM3")]
+        )
+        assert not any("SM" in m.idempotency_key for m in replies)
+        reply = replies.get(idempotency_key=services.inbound_reply_key("SM3"))
+        assert "STOP" in reply.body and reply.body.startswith("Harbour :")
     finally:
         services.STOP_HOOKS.remove(ended.append)
 
@@ -230,7 +231,8 @@ def test_keywords_go_to_the_app_that_registered_them(client, twilio):
     try:
         inbound(client, "join K7L", "SM9")
         assert seen == [(PHONE, "K7L")]
-        assert Message.objects.get(idempotency_key="inbound:SM9:reply").body == "Joined K7L"
+        reply = Message.objects.get(idempotency_key=services.inbound_reply_key("SM9"))
+        assert reply.body == "Joined K7L"
         assert inbound(client, "JOIN K7L", "SM10", sender="not a phone").status_code == 400
         url = "http://testserver/notify/twilio/inbound/"
         forged = client.post(url, {"From": PHONE, "Body": "STOP", "MessageSid": "SM11"})

@@ -41,8 +41,10 @@ class StartForm(forms.Form):
     fsa = forms.CharField(
         label=_("Postal area"),
         max_length=3,
-        required=False,
-        help_text=_("The first three characters of your postal code, e.g. K7L."),
+        help_text=_(
+            "The first three characters of your postal code, e.g. K7L: we check that someone "
+            "can come to you before the timer starts."
+        ),
     )
     contact_1 = forms.CharField(
         label=_("A friend to text if you do not answer (optional)"),
@@ -82,6 +84,7 @@ class OperatorStartForm(StartForm):
         self.fields["phone"].required = False
         self.fields["phone"].label = _("Caller's mobile number (optional)")
         self.fields["phone"].help_text = _("Without it, the prompt is you calling them back.")
+        self.fields["fsa"].required = False
         self.fields["minutes"] = forms.IntegerField(
             label=_("Minutes"), min_value=MIN_MINUTES, max_value=MAX_MINUTES, initial=10
         )

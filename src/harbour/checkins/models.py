@@ -12,11 +12,15 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from harbour.core.models import BaseModel
 from harbour.notify.crypto import EncryptedTextField
+
+# a program may keep where people were for at most three days after a session ends
+PURGE_HOURS_MAX = 72
 
 
 class Program(BaseModel):
@@ -39,11 +43,19 @@ class Program(BaseModel):
         _("seconds for a responder to arrive before the dispatcher is alerted"), default=900
     )
     purge_hours = models.PositiveIntegerField(
-        _("hours after a session ends before its location is erased"), default=24
+        _("hours after a session ends before its location is erased"),
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(PURGE_HOURS_MAX)],
     )
     crisis_line = models.CharField(_("crisis line shown to people"), max_length=40, blank=True)
 
     class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(purge_hours__gte=1, purge_hours__lte=PURGE_HOURS_MAX),
+                name="checkin_purge_hours_bounded",
+            )
+        ]
         verbose_name = _("check-in program")
         verbose_name_plural = _("check-in programs")
 
@@ -101,6 +113,13 @@ class Outcome(models.TextChoices):
     REACHED_BY_PHONE = "phone", _("Reached by phone")
     FALSE_ALARM = "false_alarm", _("False alarm")
     OTHER = "other", _("Other")
+    CLOSED_BY_CLOCK = "clock", _("Closed automatically: open too long")
+
+
+class Via(models.TextChoices):
+    WEB = "web", _("the web page")
+    SMS = "sms", _("a text from their own phone")
+    OPERATOR = "operator", _("an operator")
 
 
 class Route(models.TextChoices):
@@ -132,6 +151,13 @@ class Session(BaseModel):
     substance = models.CharField(_("what are you using? (optional)"), max_length=80, blank=True)
     route = models.CharField(_("how? (optional)"), max_length=10, choices=Route.choices, blank=True)
     contacts = EncryptedTextField(blank=True)  # the person's own contacts, one number per line
+    # how it was started, and whether the number was proven to be theirs: a session started on
+    # the web calls no contact and no responder until the person confirms their number (the
+    # code texted to it, typed on their page, or any reply from that phone)
+    via = models.CharField(max_length=10, choices=Via.choices, default=Via.WEB)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirm_hash = models.CharField(max_length=40, blank=True)
+    confirm_tries = models.PositiveSmallIntegerField(default=0)
     minutes = models.PositiveSmallIntegerField(default=10)
     training = models.BooleanField(default=False)
     started_by = models.ForeignKey(

@@ -15,19 +15,24 @@ from the person (web page or text), a responder (text or private link) or a disp
 from __future__ import annotations
 
 import logging
+import secrets
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Min, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from harbour.checkins.models import (
     OPEN_STATES,
+    PURGE_HOURS_MAX,
     TIMED_STATES,
     Callout,
     CalloutStatus,
@@ -39,6 +44,7 @@ from harbour.checkins.models import (
     Session,
     State,
     Step,
+    Via,
 )
 from harbour.core import audit
 from harbour.core.models import AuditAction
@@ -82,13 +88,34 @@ def padded_areas(raw: str) -> str:
 
 
 def program_for(fsa: str = "") -> Program | None:
-    """The program serving this postal area, else the default one."""
+    """The program whose areas cover this postal area; None when nobody serves it (a session
+    is never sent to a program that cannot come). Only a session with no postal area at all
+    (``CHECKIN 10`` by text) goes to the default program, whose reply says so."""
     programs = Program.objects.filter(enabled=True, organization__is_active=True)
     if fsa:
-        found = programs.filter(areas__contains=f" {fsa} ").first()
-        if found is not None:
-            return found
+        return programs.filter(areas__contains=f" {fsa} ").order_by("created_at").first()
     return programs.order_by("-is_default", "created_at").first()
+
+
+def crisis_lines() -> str:
+    return _(
+        "Emergency: 9-1-1. To talk to someone now: 9-8-8. National Overdose Response Service "
+        "(stays on the phone while you use): 1-888-688-6677."
+    )
+
+
+def not_served(fsa: str) -> str:
+    """What a person is told, before they rely on it, when no program serves their area."""
+    return " ".join(
+        [
+            _(
+                "No check-in service covers the postal area %(fsa)s yet: nobody could come to "
+                "you, so no check-in was started."
+            )
+            % {"fsa": fsa},
+            crisis_lines(),
+        ]
+    )
 
 
 def _lang(value: str) -> str:
@@ -207,16 +234,33 @@ def start(
     program: Program | None = None,
     started_by: Any = None,
     source: str | None = None,
+    via: str = Via.WEB,
 ) -> Session:
     """Start a check-in: its timer runs from now. ``started_by`` is the operator who started it
-    for a caller (then the phone number is optional: the operator calls). ValidationError
-    names every field that is wrong."""
+    for a caller (then the phone number is optional: the operator calls). ``via`` says how it
+    was started: a session started on the web calls nobody until the person confirms the
+    number (:func:`confirm`). Without ``program``, the session goes to the program serving its
+    postal area, and is refused (with the crisis lines) when none does. ValidationError names
+    every field that is wrong."""
     clean = _clean(data, operator=started_by is not None)
-    program = program or program_for(clean["fsa"])
-    if program is None:
-        raise ValidationError(_("No check-in service is taking sessions here yet."))
-    now = timezone.now()
     lang = _lang(data.lang)
+    if program is None:
+        with translation.override(lang):
+            program = program_for(clean["fsa"])
+            if program is None and clean["fsa"]:
+                raise ValidationError({"fsa": not_served(clean["fsa"])})
+            if program is None:
+                raise ValidationError(
+                    _("No check-in service is taking sessions here yet.") + " " + crisis_lines()
+                )
+    now = timezone.now()
+    if started_by is not None:
+        via = Via.OPERATOR
+    via = Via(via)
+    # the operator heard the caller, the text came from the person's own phone: confirmed;
+    # a number typed on the web is confirmed by the code texted to it (or a reply from it)
+    confirmed = via != Via.WEB
+    code = f"{secrets.randbelow(1_000_000):06d}" if not confirmed else ""
     with transaction.atomic():
         if source and Event.objects.filter(source=source).exists():
             return Event.objects.select_related("session").get(source=source).session
@@ -236,23 +280,66 @@ def start(
             minutes=data.minutes,
             training=data.training,
             started_by=started_by,
+            via=via,
+            confirmed_at=now if confirmed else None,
             started_at=now,
             due_at=now + timedelta(minutes=data.minutes),
         )
+        if code:
+            Session.objects.filter(pk=session.pk).update(confirm_hash=_code_hash(session, code))
         _event(session, Step.STARTED, "operator" if started_by else "person", at=now, source=source)
         with translation.override(lang):
-            _send(
-                f"checkin:{session.pk}:started",
-                session.phone,
-                _(
-                    "Harbour check-in started: %(minutes)s min. We will text you when time is "
-                    "up. Reply OK to restart the timer, MORE 10 for 10 more minutes, DONE to "
-                    "end. Emergency: 911."
+            body = _(
+                "Harbour check-in started: %(minutes)s min. We will text you when time is "
+                "up. Reply OK to restart the timer, MORE 10 for 10 more minutes, DONE to "
+                "end. Emergency: 911."
+            ) % {"minutes": data.minutes}
+            if code:
+                body = " ".join(
+                    [
+                        _(
+                            "Harbour check-in: your code is %(code)s. Type it on your check-in "
+                            "page, or reply OK, to confirm this is your number: until then "
+                            "nobody will be sent to check on you. Not you? Ignore this text."
+                        )
+                        % {"code": code},
+                        body,
+                    ]
                 )
-                % {"minutes": data.minutes},
-                lang,
-            )
+            _send(f"checkin:{session.pk}:started", session.phone, body, lang)
     return session
+
+
+def _code_hash(session: Session, code: str) -> str:
+    return blind_index(f"{session.pk}:{code.strip()}", kind="checkins-code")
+
+
+CONFIRM_TRIES = 5
+
+
+def confirm(session_id: Any, *, code: str | None = None, by_reply: bool = False) -> str:
+    """The person proves the number is theirs: the code texted to it (typed on their page), or
+    any reply from that phone (``by_reply``). Returns confirmed, already, wrong or
+    too-many-tries (after ``CONFIRM_TRIES`` wrong codes only a reply by text confirms)."""
+    with transaction.atomic():
+        session = Session.objects.select_for_update().get(pk=session_id)
+        if session.confirmed_at is not None:
+            return "already"
+        if not by_reply:
+            if session.confirm_tries >= CONFIRM_TRIES:
+                return "too-many-tries"
+            if not code or not secrets.compare_digest(
+                _code_hash(session, code), session.confirm_hash
+            ):
+                Session.objects.filter(pk=session.pk).update(
+                    confirm_tries=session.confirm_tries + 1
+                )
+                return "wrong"
+        now = timezone.now()
+        Session.objects.filter(pk=session.pk).update(
+            confirmed_at=now, confirm_hash="", updated_at=now
+        )
+        return "confirmed"
 
 
 # --- the person's replies -----------------------------------------------------------------
@@ -449,18 +536,52 @@ def _where(session: Session) -> str:
     return ". ".join(parts)
 
 
+def callouts_per_number() -> int:
+    return int(getattr(settings, "CHECKIN_CALLOUTS_PER_NUMBER_PER_DAY", 3))
+
+
+def _over_cap(session: Session, number: str, now: datetime) -> bool:
+    """A contact number has had its share of call-outs today from sessions it did not start
+    (so nobody can make Harbour text one number again and again)."""
+    index = phone_index(number)
+    recent = Callout.objects.filter(
+        phone_index=index, responder__isnull=True, asked_at__gte=now - timedelta(days=1)
+    ).exclude(session__phone_index=index)
+    return recent.count() >= callouts_per_number()
+
+
+def how_started(session: Session) -> str:
+    """Told to everyone asked to go, so they can judge the call-out."""
+    if session.via == Via.OPERATOR:
+        return _("Started by a Harbour operator for them.")
+    if session.via == Via.SMS:
+        return _("Started by a text from their own phone.")
+    return _("Started on the web; their number was confirmed.")
+
+
 def _escalate(session: Session, now: datetime, due: datetime | None) -> None:
     program = session.program
+    if session.confirmed_at is None:
+        # nobody proved the number is theirs: the address may be anyone's, so no contact and
+        # no responder is sent; the staff on duty decide (they can call the number)
+        _cas(session, escalated_at=now)
+        _event(session, Step.ESCALATED, "clock", at=now, due_at=due, asked=0, unconfirmed=True)
+        _dispatch(session, now, None, why="unconfirmed")
+        return
     asked: list[tuple[str, str, Responder | None]] = []
     if not session.training:
         asked += [(number, session.lang, None) for number in session.contacts.split() if number]
     asked += [(r.phone, r.lang, r) for r in responders_for(session)]
     seen: set[str] = set()
     callouts = []
+    capped = 0
     for number, lang, responder in asked:
         if number in seen or number == session.phone:
             continue
         seen.add(number)
+        if responder is None and _over_cap(session, number, now):
+            capped += 1
+            continue
         callouts.append(
             Callout.objects.create(
                 session=session,
@@ -473,7 +594,7 @@ def _escalate(session: Session, now: datetime, due: datetime | None) -> None:
         )
     if not callouts:
         _cas(session, escalated_at=now)
-        _event(session, Step.ESCALATED, "clock", at=now, due_at=due, asked=0)
+        _event(session, Step.ESCALATED, "clock", at=now, due_at=due, asked=0, capped=capped)
         _dispatch(session, now, None, why="no-responders")
         return
     _cas(
@@ -482,7 +603,7 @@ def _escalate(session: Session, now: datetime, due: datetime | None) -> None:
         escalated_at=now,
         due_at=now + timedelta(seconds=program.accept_seconds),
     )
-    _event(session, Step.ESCALATED, "clock", at=now, due_at=due, asked=len(callouts))
+    _event(session, Step.ESCALATED, "clock", at=now, due_at=due, asked=len(callouts), capped=capped)
     for callout in callouts:
         with translation.override(callout.lang):
             if callout.responder is None:
@@ -494,11 +615,14 @@ def _escalate(session: Session, now: datetime, due: datetime | None) -> None:
                     _("HARBOUR CHECK-IN%(training)s:")
                     % {"training": _(" (TRAINING)") if session.training else ""},
                     intro % {"alias": session.alias},
+                    how_started(session),
                     _where(session) + ".",
                     _("Reply GO if you can go now, or open %(link)s")
                     % {"link": respond_link(callout)},
                 ]
             )
+            if callout.responder is None:
+                body += " " + _("Reply STOP to get no more texts from Harbour.")
         _send(f"checkin:{session.pk}:callout:{callout.pk}", callout.phone, body, callout.lang)
     with translation.override(session.lang):
         _send(
@@ -513,7 +637,7 @@ def _escalate(session: Session, now: datetime, due: datetime | None) -> None:
 
 
 def respond_link(callout: Callout) -> str:
-    return absolute_url("checkins:respond", token=callout.token)
+    return absolute_url("checkins:respond-link", token=callout.token)
 
 
 def _dispatch(session: Session, now: datetime, due: datetime | None, *, why: str) -> None:
@@ -527,6 +651,11 @@ def _dispatch(session: Session, now: datetime, due: datetime | None, *, why: str
                 "Harbour check-in needs a dispatcher now: %(alias)s. Nobody has reached them. "
                 "Open %(link)s"
             ) % {"alias": session.alias, "link": link}
+            if why == "unconfirmed":
+                body += " " + _(
+                    "Their number was never confirmed, so nobody was sent: the address may not "
+                    "be theirs. Call the number first."
+                )
             notify.enqueue(
                 key=f"checkin:{session.pk}:dispatch:{duty.user_id}:email",
                 channel="email",
@@ -687,13 +816,15 @@ def finish(callout_id: Any, *, outcome: str, naloxone_doses: int | None = None) 
 
 
 def _overdose_event(session: Session, now: datetime) -> None:
-    """A reversal by a responder counts in spike detection: the postal area only, no person."""
+    """A reversal by a responder counts in spike detection: the postal area only, no person.
+    Its reference is random, not the session's id, so the event never leads back to the
+    session (it is recorded once: ``finish`` ends the session in the same transaction)."""
     if not session.fsa or session.training:
         return
     event_record(
         organization=session.program.organization,
         data=EventIn(
-            occurred_at=now, source=Source.CHECKIN, source_ref=f"checkin:{session.pk}",
+            occurred_at=now, source=Source.CHECKIN, source_ref=f"checkin:{uuid.uuid4().hex}",
             fsa=session.fsa, naloxone_given=True,
             substances=[session.substance] if session.substance else [],
         ),
@@ -741,28 +872,112 @@ def dispatcher_outcome(session_id: Any, *, outcome: str, actor: Any) -> str:
 # --- privacy, health, figures --------------------------------------------------------------
 
 
+def max_open() -> timedelta:
+    return timedelta(hours=float(getattr(settings, "CHECKIN_MAX_OPEN_HOURS", 12)))
+
+
+def close_stale(now: datetime | None = None) -> int:
+    """End every session still open ``CHECKIN_MAX_OPEN_HOURS`` after it started, whatever its
+    state (a responder on scene who never recorded an outcome, a dispatch nobody closed), and
+    tell the staff on duty. Returns how many were closed."""
+    now = now or timezone.now()
+    closed = 0
+    stale = Session.objects.filter(state__in=OPEN_STATES, started_at__lte=now - max_open())
+    for session_id in list(stale.values_list("pk", flat=True)):
+
+        def once(session_id: Any = session_id) -> bool:
+            session = Session.objects.select_related("program__organization").get(pk=session_id)
+            if not session.is_open:
+                return False
+            was = session.state
+            _end(session, now, Outcome.CLOSED_BY_CLOCK)
+            _event(session, Step.ENDED, "clock", at=now, outcome=Outcome.CLOSED_BY_CLOCK, was=was)
+            audit.record(
+                action=AuditAction.CHECKIN_CLOSED, organization=session.program.organization,
+                obj=session, label="clock", metadata={"outcome": "clock", "was": was},
+            )  # fmt: skip
+            _tell_on_duty(
+                session,
+                key=f"checkin:{session.pk}:closed-by-clock",
+                subject=gettext_noop("Check-in closed automatically: %(alias)s"),
+                text=gettext_noop(
+                    "Harbour closed the check-in of %(alias)s automatically: it was still open "
+                    "(%(state)s) %(hours)s hours after it started. Its address and numbers "
+                    "will be erased. If anyone still needs help, act now."
+                ),
+                extra={"state": State(was).label, "hours": f"{max_open() / timedelta(hours=1):g}"},
+            )
+            return True
+
+        try:
+            closed += bool(_retrying(once))
+        except Conflict:
+            continue
+    return closed
+
+
+def _tell_on_duty(
+    session: Session, *, key: str, subject: str, text: str, extra: dict[str, Any]
+) -> None:
+    """Email (and text, when they gave a number) every staff member on duty."""
+    link = absolute_url("checkins-staff:board", slug=session.program.organization.slug)
+    for duty in OnDuty.objects.filter(
+        organization_id=session.program.organization_id
+    ).select_related("user"):
+        lang = _lang(duty.user.preferred_language)
+        with translation.override(lang):
+            values = {"alias": session.alias, **extra}
+            body = _(text) % values + " " + link
+            notify.enqueue(
+                key=f"{key}:{duty.user_id}:email", channel="email", to=duty.user.email,
+                subject=_(subject) % values, body=body, lang=lang, urgent=True,
+            )  # fmt: skip
+            if duty.phone:
+                _send(f"{key}:{duty.user_id}:sms", duty.phone, body, lang)
+
+
 def purge(now: datetime | None = None) -> int:
-    """Erase where people were (address, position, access notes, contacts, phone numbers) once
-    their program's ``purge_hours`` have passed since the session ended."""
+    """Erase everything about the person once their program's ``purge_hours`` (at most
+    ``PURGE_HOURS_MAX``) have passed since the session ended, or since the longest a session
+    may stay open (``CHECKIN_MAX_OPEN_HOURS``) when it never ended: the alias, address,
+    position, access notes, contacts, phone numbers and their blind indexes, push
+    subscription, the replies' message ids, the debrief's free text, and every message the
+    session sent (through ``notify.messages_erase``), including replies to the person's
+    texts. Counts, times, postal area and outcome stay for the program's figures."""
     now = now or timezone.now()
     erased = 0
     for program in Program.objects.all():
-        cutoff = now - timedelta(hours=program.purge_hours)
-        ids = list(
-            Session.objects.filter(
-                program=program, state=State.ENDED, ended_at__lte=cutoff, purged_at__isnull=True
-            ).values_list("pk", flat=True)
+        hours = min(max(program.purge_hours, 1), PURGE_HOURS_MAX)
+        cutoff = now - timedelta(hours=hours)
+        sessions = list(
+            Session.objects.filter(purged_at__isnull=True, program=program)
+            .filter(
+                Q(state=State.ENDED, ended_at__lte=cutoff) | Q(started_at__lte=cutoff - max_open())
+            )
+            .values_list("pk", "phone")
         )
-        if not ids:
-            continue
-        with transaction.atomic():
-            Session.objects.filter(pk__in=ids).update(
-                address="", position="", access_notes="", contacts="", phone="", push="",
-                purged_at=now,
-            )  # fmt: skip
-            Callout.objects.filter(session_id__in=ids).update(phone="")
-        erased += len(ids)
+        for pk, phone in sessions:
+            with transaction.atomic():
+                _purge_one(pk, phone, now)
+            erased += 1
     return erased
+
+
+def _purge_one(pk: Any, phone: str, now: datetime) -> None:
+    callouts = Callout.objects.filter(session_id=pk)
+    notify.messages_erase(key_prefix=f"checkin:{pk}:", now=now)
+    if phone:
+        # the answers to the person's own texts (OK, MORE, DONE) are keyed by the inbound text
+        notify.messages_erase(key_prefix="inbound:", channel="sms", recipient=phone, now=now)
+    for callout in callouts.exclude(debrief={}):
+        kept = {k: v for k, v in callout.debrief.items() if k != "notes"}
+        Callout.objects.filter(pk=callout.pk).update(debrief=kept)
+    callouts.update(phone="", phone_index="")
+    Event.objects.filter(session_id=pk).update(source=None)
+    Session.objects.filter(pk=pk).update(
+        alias="", address="", position="", access_notes="", contacts="", phone="",
+        phone_index="", push="", confirm_hash="", due_at=None, purged_at=now, updated_at=now,
+    )  # fmt: skip
 
 
 def lag_seconds(now: datetime | None = None) -> float:

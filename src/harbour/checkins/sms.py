@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from harbour.checkins import services
-from harbour.checkins.models import OPEN_STATES, Callout, CalloutStatus, Session
+from harbour.checkins.models import OPEN_STATES, Callout, CalloutStatus, Session, Via
 from harbour.notify.services import help_text
 
 
@@ -73,6 +73,7 @@ def checkin(lang: str) -> Any:
                         alias=_("Texter"), phone=sender, minutes=minutes, lang=lang, fsa=fsa
                     ),
                     source=f"sms:{message_id}",
+                    via=Via.SMS,
                 )
             except ValidationError as exc:
                 return "Harbour: " + " ".join(exc.messages)
@@ -94,6 +95,8 @@ def person(action: str) -> Any:
                     "start a new one."
                 )
         lang = session.lang
+        # a reply from the number proves it is theirs (a session started on the web)
+        services.confirm(session.pk, by_reply=True)
         minutes = None
         if action == "more":
             minutes = _minutes(text, 10)

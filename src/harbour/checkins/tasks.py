@@ -8,7 +8,11 @@ from django_tasks import task
 
 @task()
 def purge() -> int:
-    """Erase locations and numbers of sessions that ended long enough ago (every 10 minutes)."""
+    """Every 10 minutes: close sessions left open past ``CHECKIN_MAX_OPEN_HOURS`` (staff on
+    duty told), then erase everything about the person in sessions that ended (or started)
+    long enough ago."""
+    from harbour.checkins.services import close_stale
     from harbour.checkins.services import purge as erase
 
+    close_stale()
     return erase()

@@ -99,13 +99,21 @@ def start(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             session = services.start(
-                _start_data(form), source=_source(form.cleaned_data.get("nonce"))
+                _start_data(form), source=_source(form.cleaned_data.get("nonce")), via="web"
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            return redirect("checkins:session", token=session.token)
+            request.session[SESSION_KEY] = session.token
+            return redirect("checkins:mine")
     return render(request, "checkins/start.html", {"form": form, "program": program})
+
+
+# Tokens in paths end up in server logs and Referer headers: the link in a text message opens
+# the path with the token once; the token goes into the visitor's (server-side) session and
+# they are sent on to a path without it (as Django's password reset confirmation does).
+SESSION_KEY = "checkin_session_token"
+CALLOUT_KEY = "checkin_callout_token"
 
 
 def _session_or_404(token: str) -> Session:
@@ -115,9 +123,21 @@ def _session_or_404(token: str) -> Session:
     return session
 
 
+def _mine(request: HttpRequest) -> Session:
+    return _session_or_404(str(request.session.get(SESSION_KEY) or "-"))
+
+
 @require_http_methods(["GET"])
-def session_page(request: HttpRequest, token: str) -> HttpResponse:
-    session = _session_or_404(token)
+def session_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The link with the token: remember it, and go on to the page without it."""
+    _session_or_404(token)
+    request.session[SESSION_KEY] = token
+    return redirect("checkins:mine")
+
+
+@require_http_methods(["GET"])
+def session_page(request: HttpRequest) -> HttpResponse:
+    session = _mine(request)
     return render(
         request,
         "checkins/session.html",
@@ -126,9 +146,25 @@ def session_page(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_POST
+@ratelimit("checkin-confirm", limit=10, window=600, methods=("POST",))
+def session_confirm(request: HttpRequest) -> HttpResponse:
+    """The person types the code texted to their number: now contacts and responders can be
+    called."""
+    session = _mine(request)
+    result = services.confirm(session.pk, code=request.POST.get("code", ""))
+    if result in {"confirmed", "already"}:
+        messages.success(request, _("Your number is confirmed."))
+    elif result == "too-many-tries":
+        messages.error(request, _("Too many wrong codes. Reply OK to our text to confirm."))
+    else:
+        messages.error(request, _("This is not the code we texted. Try again."))
+    return redirect("checkins:mine")
+
+
+@require_POST
 @ratelimit("checkin-reply", limit=60, window=600, methods=("POST",))
-def session_reply(request: HttpRequest, token: str, action: str) -> HttpResponse:
-    session = _session_or_404(token)
+def session_reply(request: HttpRequest, action: str) -> HttpResponse:
+    session = _mine(request)
     if action not in {"ok", "more", "done"}:
         raise Http404
     minutes = None
@@ -136,7 +172,7 @@ def session_reply(request: HttpRequest, token: str, action: str) -> HttpResponse
         form = MoreForm(request.POST)
         if not form.is_valid():
             messages.error(request, _("Choose how much more time."))
-            return redirect("checkins:session", token=token)
+            return redirect("checkins:mine")
         minutes = form.cleaned_data["minutes"]
     result = services.reply(
         session.pk, action, minutes=minutes, source=_source(request.POST.get("nonce"))
@@ -147,7 +183,7 @@ def session_reply(request: HttpRequest, token: str, action: str) -> HttpResponse
         messages.success(request, _("Check-in ended. Glad you are okay."))
     elif result in {"reset", "extended"}:
         messages.success(request, _("Got it. The timer starts again."))
-    return redirect("checkins:session", token=token)
+    return redirect("checkins:mine")
 
 
 # --- responders ------------------------------------------------------------------------------
@@ -164,11 +200,19 @@ def _callout_or_404(token: str) -> Callout:
     return callout
 
 
+@require_http_methods(["GET"])
+def respond_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The link with the token: remember it, and go on to the page without it."""
+    _callout_or_404(token)
+    request.session[CALLOUT_KEY] = token
+    return redirect("checkins:respond")
+
+
 @require_http_methods(["GET", "POST"])
 @ratelimit("checkin-respond", limit=60, window=600, methods=("POST",))
-def respond(request: HttpRequest, token: str) -> HttpResponse:
+def respond(request: HttpRequest) -> HttpResponse:
     """The responder's private page: where to go, and Go / Here / what happened / debrief."""
-    callout = _callout_or_404(token)
+    callout = _callout_or_404(str(request.session.get(CALLOUT_KEY) or "-"))
     outcome_form = OutcomeForm(request.POST if request.POST.get("step") == "outcome" else None)
     debrief_form = DebriefForm(request.POST if request.POST.get("step") == "debrief" else None)
     if request.method == "POST":
@@ -180,10 +224,10 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
                 messages.info(request, _("Someone else is already going. Thank you."))
             elif result == "closed":
                 messages.info(request, _("This call-out is over. Thank you."))
-            return redirect("checkins:respond", token=token)
+            return redirect("checkins:respond")
         if step == "here":
             services.arrive(callout.pk, source=source)
-            return redirect("checkins:respond", token=token)
+            return redirect("checkins:respond")
         if step == "outcome" and outcome_form.is_valid():
             services.finish(
                 callout.pk,
@@ -191,11 +235,11 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
                 naloxone_doses=outcome_form.cleaned_data.get("naloxone_doses"),
             )
             messages.success(request, _("Thank you. Recorded."))
-            return redirect("checkins:respond", token=token)
+            return redirect("checkins:respond")
         if step == "debrief" and debrief_form.is_valid():
             services.debrief(callout.pk, debrief_form.cleaned_data)
             messages.success(request, _("Thank you for answering."))
-            return redirect("checkins:respond", token=token)
+            return redirect("checkins:respond")
     callout.refresh_from_db()
     return render(
         request,

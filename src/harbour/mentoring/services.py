@@ -781,15 +781,44 @@ def _miss(checkin: CheckIn, now: datetime) -> None:
 
 
 def purge(now: datetime | None = None) -> int:
-    """Erase contact details and notes of requests closed ``purge_days`` ago."""
+    """Erase contact details and notes of requests closed ``purge_days`` ago, and every message
+    sent about them (the request's, its matches' and their check-ins': they carry the contact
+    details both sides were given), through ``notify.messages_erase``."""
     now = now or timezone.now()
     erased = 0
     for program in Program.objects.all():
         before = now - timedelta(days=program.purge_days)
-        erased += MentorRequest.objects.filter(
-            organization_id=program.organization_id,
-            status=RequestStatus.CLOSED,
-            closed_at__lte=before,
-            purged_at__isnull=True,
-        ).update(contact="", notes="", purged_at=now, updated_at=now)
+        ids = list(
+            MentorRequest.objects.filter(
+                organization_id=program.organization_id,
+                status=RequestStatus.CLOSED,
+                closed_at__lte=before,
+                purged_at__isnull=True,
+            ).values_list("pk", flat=True)
+        )
+        for request_id in ids:
+            with transaction.atomic():
+                matches = [
+                    str(pk)
+                    for pk in Match.objects.filter(request_id=request_id).values_list(
+                        "pk", flat=True
+                    )
+                ]
+                checkins = [
+                    str(pk)
+                    for pk in CheckIn.objects.filter(match_id__in=matches).values_list(
+                        "pk", flat=True
+                    )
+                ]
+                notify.messages_erase(
+                    key_prefixes=[
+                        f"mentoring:request:{request_id}:",
+                        *(f"mentoring:match:{pk}:" for pk in matches),
+                        *(f"mentoring:checkin:{pk}:" for pk in checkins),
+                    ],
+                    now=now,
+                )
+                erased += MentorRequest.objects.filter(
+                    pk=request_id, purged_at__isnull=True
+                ).update(contact="", notes="", purged_at=now, updated_at=now)
     return erased

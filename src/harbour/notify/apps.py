@@ -19,13 +19,15 @@ class NotifyConfig(AppConfig):
         from django.conf import settings
 
         from harbour.core import schedule
-        from harbour.notify.tasks import deliver
+        from harbour.notify.tasks import deliver, expire
 
         # new messages enqueue a delivery run themselves; this sweep picks up retries and
         # messages whose worker died while sending
 
         every = timedelta(seconds=float(getattr(settings, "NOTIFY_SWEEP_SECONDS", 30)))
         schedule.register("notify.deliver", every=every, task=deliver)
+        # the outbox keeps recipients and texts only as long as NOTIFY_KEEP_* say
+        schedule.register("notify.expire", every=timedelta(minutes=10), task=expire)
 
 
 def _keys_check(app_configs: Any, **kwargs: Any) -> list[Any]:

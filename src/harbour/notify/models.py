@@ -1,7 +1,9 @@
 """The outbox: every message Harbour sends, with an idempotency key, its delivery state and the
 provider's id; and the opt-outs (STOP, bounces, invalid numbers, expired push subscriptions)
 that every send checks first. Recipients and bodies are encrypted at rest; recipients are found
-by blind index."""
+by blind index. Once final, a message's recipient and text are blanked after a retention time
+(``NOTIFY_KEEP_DAYS``, ``NOTIFY_KEEP_URGENT_HOURS``; replies to inbound texts at once), or
+sooner when the app that sent it purges what it was about."""
 
 from __future__ import annotations
 
@@ -52,6 +54,11 @@ class Message(BaseModel):
     error = models.CharField(max_length=300, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # a reply to an inbound text: its recipient and text are blanked as soon as it is final
+    ephemeral = models.BooleanField(default=False)
+    # when the recipient, text, subject, provider id and error were blanked (retention, or the
+    # owning app's purge); the row stays so the outbox still accounts for every message
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         # what a delivery run claims, urgent first, by due time (services._claim): one partial
@@ -65,6 +72,10 @@ class Message(BaseModel):
             ),
             models.Index(
                 fields=["status", "next_attempt_at"], condition=Q(urgent=False), name="notify_due"
+            ),
+            # what the retention run erases next (services.messages_expire)
+            models.Index(
+                fields=["created_at"], condition=Q(erased_at__isnull=True), name="notify_to_erase"
             ),
         ]
         verbose_name = _("message")

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from harbour.notify import addresses, crypto, senders
@@ -72,10 +73,13 @@ def enqueue(
     lang: str = "en",
     urgent: bool = False,
     unsubscribe_url: str = "",
+    ephemeral: bool = False,
 ) -> Message:
     """Queue one message. The same ``key`` again returns the message already queued (so a
     retried caller never sends twice). An opted-out recipient gets a cancelled message: the
-    outbox accounts for every message asked for. Delivery starts when the transaction commits."""
+    outbox accounts for every message asked for. Delivery starts when the transaction commits.
+    An ``ephemeral`` message (a reply to an inbound text) loses its recipient and text as soon
+    as it is final."""
     recipient = addresses.normalize(channel, to)
     existing = Message.objects.filter(idempotency_key=key).first()
     if existing is not None:
@@ -91,9 +95,12 @@ def enqueue(
         body=body,
         lang=lang,
         urgent=urgent,
+        ephemeral=ephemeral,
         status=Status.CANCELLED if cancelled else Status.QUEUED,
         next_attempt_at=None if cancelled else timezone.now(),
     )
+    if cancelled and ephemeral:
+        _erase_ephemeral([message.pk])
     if not cancelled and not urgent:
         # urgent messages are sent by the worker's clock within half a second (and by the
         # sweep if no clock runs): no delivery task is needed for them
@@ -322,6 +329,7 @@ def _sent_many(rows: list[tuple[Message, str]]) -> None:
                 for message, provider_id in rows
             ],
         )  # fmt: skip
+    _erase_ephemeral([message.pk for message, _id in rows if message.ephemeral])
 
 
 def _finish(message: Message, *, status: str, provider_id: str = "") -> None:
@@ -337,6 +345,8 @@ def _finish(message: Message, *, status: str, provider_id: str = "") -> None:
             sent_at=now if status == Status.SENT else None,
             error="",
         )
+    if message.ephemeral:
+        _erase_ephemeral([message.pk])
 
 
 def _failed(message: Message, error: senders.SendError) -> None:
@@ -351,6 +361,8 @@ def _failed(message: Message, error: senders.SendError) -> None:
         next_attempt_at=None if give_up else timezone.now() + _backoff(attempts),
         error=str(error)[:300],
     )
+    if give_up and message.ephemeral:
+        _erase_ephemeral([message.pk])
 
 
 # --- provider callbacks -----------------------------------------------------------------------
@@ -375,7 +387,7 @@ def sms_status(*, provider_id: str, status: str, error_code: str = "") -> bool:
         elif error_code:
             changes["error"] = f"twilio {error_code}"
             reason = senders.TWILIO_OPT_OUT.get(int(error_code) if error_code.isdigit() else 0)
-            if reason:
+            if reason and message.recipient:  # an erased reply no longer knows its number
                 opt_out(channel=Channel.SMS, recipient=message.recipient, reason=reason)
     Message.objects.filter(pk=message.pk).update(**changes)
     return True
@@ -418,12 +430,21 @@ def help_text(lang: str = "en") -> str:
     )
 
 
+def inbound_reply_key(message_id: str) -> str:
+    """The outbox key of the reply to one inbound text: the same id gives the same key (a
+    retried webhook replies once); the key does not show the id."""
+    return f"inbound:{crypto.blind_index(message_id, kind='inbound-sms')[:32]}:reply"
+
+
 @transaction.atomic
 def inbound_sms(*, sender: str, text: str, message_id: str) -> str:
     """Route one inbound text. STOP (and its synonyms) always wins and ends every message to
     that number; START resumes; HELP answers; other first words go to the app that registered
-    them. The reply is queued through the outbox (Twilio retries webhooks: the reply's key is
-    the inbound message's id, so it is sent once)."""
+    them. The reply is queued through the outbox, once: Twilio retries webhooks, so the reply's
+    key is a keyed hash of the inbound message's id (never the id itself, which the provider's
+    logs tie to the number and which an app may have kept next to what the text said, e.g. an
+    anonymous REPORT). The reply is ephemeral: its number and text are blanked as soon as it
+    is final."""
     number = addresses.normalize_phone(sender)
     words = text.strip().split(None, 1)
     first = words[0].lower().strip(".!") if words else ""
@@ -457,5 +478,100 @@ def inbound_sms(*, sender: str, text: str, message_id: str) -> str:
                 break
         reply = reply or help_text(lang)
     if reply and not is_opted_out(Channel.SMS, number):
-        enqueue(key=f"inbound:{message_id}:reply", channel=Channel.SMS, to=number, body=reply)
+        enqueue(
+            key=inbound_reply_key(message_id),
+            channel=Channel.SMS,
+            to=number,
+            body=reply,
+            ephemeral=True,
+        )
     return reply
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+FINAL = [Status.SENT, Status.DELIVERED, Status.FAILED, Status.CANCELLED]
+ERASED: dict[str, Any] = {
+    "recipient": "",
+    "recipient_index": "",
+    "subject": "",
+    "unsubscribe_url": "",
+    "body": "",
+    "provider_id": "",
+    "provider_status": "",
+    "error": "",
+}
+
+
+def _erase_ephemeral(ids: list[Any]) -> None:
+    """A final reply to an inbound text keeps nothing of whom it went to or what it said; its
+    provider id stays (for the delivery report) until the retention run blanks it too."""
+    if ids:
+        Message.objects.filter(pk__in=ids, status__in=FINAL).update(
+            recipient="", recipient_index="", body="", subject="", error=""
+        )
+
+
+def keep_for(*, urgent: bool) -> timedelta:
+    """How long a final message keeps its recipient and text, from when it was queued."""
+    if urgent:
+        return timedelta(hours=float(getattr(settings, "NOTIFY_KEEP_URGENT_HOURS", 24)))
+    return timedelta(days=float(getattr(settings, "NOTIFY_KEEP_DAYS", 7)))
+
+
+def messages_expire(now: datetime | None = None, *, batch: int = 1000) -> int:
+    """The retention run (every 10 minutes): blank the recipient, blind index, subject, text,
+    unsubscribe link, provider id and status, and error of every final message older than its
+    retention (``keep_for``). Returns how many were erased."""
+    now = now or timezone.now()
+    erased = 0
+    for urgent in (True, False):
+        cutoff = now - keep_for(urgent=urgent)
+        while True:
+            ids = list(
+                Message.objects.filter(
+                    erased_at__isnull=True, created_at__lte=cutoff, urgent=urgent,
+                    status__in=FINAL,
+                ).values_list("pk", flat=True)[:batch]
+            )  # fmt: skip
+            if not ids:
+                break
+            with transaction.atomic():
+                erased += Message.objects.filter(pk__in=ids).update(**ERASED, erased_at=now)
+    return erased
+
+
+@transaction.atomic
+def messages_erase(
+    *,
+    key_prefix: str = "",
+    key_prefixes: tuple[str, ...] | list[str] = (),
+    channel: str = "",
+    recipient: str = "",
+    now: datetime | None = None,
+) -> int:
+    """Erase now what an app's purge erases: every message whose key starts with one of the
+    prefixes (e.g. ``checkin:<session id>:``), and/or, with ``channel`` and ``recipient``, every
+    message to that address (with a prefix too: only those). Messages not yet sent are
+    cancelled first, so nothing about a purged record leaves Harbour afterwards. Returns how
+    many were erased."""
+    prefixes = [p for p in (key_prefix, *key_prefixes) if p]
+    if not prefixes and not recipient:
+        raise ValueError("messages_erase needs a key prefix or a recipient")
+    now = now or timezone.now()
+    found = Message.objects.all()
+    if prefixes:
+        match = Q()
+        for prefix in prefixes:
+            match |= Q(idempotency_key__startswith=prefix)
+        found = found.filter(match)
+    if recipient:
+        normalized = addresses.normalize(channel, recipient)
+        found = found.filter(channel=channel, recipient_index=recipient_index(channel, normalized))
+    ids = list(found.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    Message.objects.filter(pk__in=ids, status__in=[Status.QUEUED, Status.SENDING]).update(
+        status=Status.CANCELLED, lease_until=None, lease_owner="", next_attempt_at=None
+    )
+    return Message.objects.filter(pk__in=ids).update(**ERASED, erased_at=now)

@@ -18,3 +18,11 @@ def deliver() -> int:
         total += sent
         if sent == 0:
             return total
+
+
+@task()
+def expire() -> int:
+    """Blank the recipients and texts of final messages past their retention."""
+    from harbour.notify import services
+
+    return services.messages_expire()
