@@ -227,7 +227,8 @@ def request_create(
     *, organization: Any, data: RequestData, actor: Any = None, source: str = "web"
 ) -> MentorRequest:
     """Someone asks for a mentor (on the public page, or a coordinator for a caller). The
-    coordinators are told there is a request, never what it says."""
+    coordinators are told there is a request, never what it says. A program that lists postal
+    areas takes requests only from them (from the public page, only with one of them)."""
     if actor is not None:
         require_role(actor, organization.pk, COORDINATOR)
     program = program_of(organization)
@@ -265,6 +266,16 @@ def request_create(
         source=source,
         created_by=actor if getattr(actor, "is_user", False) else None,
     )
+    served = program.areas.split()
+    if served and fsa not in served and (fsa or source == "web"):
+        # a request the program's coordinators do not serve would be read by no one who can
+        # help: refused, never stored (the public page offers only programs serving the area)
+        raise ValidationError(
+            {
+                "fsa": _("This program does not serve the postal area %(fsa)s.")
+                % {"fsa": fsa or "?"}
+            }
+        )
     request.save()
     audit.record(
         action=AuditAction.MENTOR_REQUEST_CREATE, actor=actor, organization=organization,

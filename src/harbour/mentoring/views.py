@@ -19,7 +19,7 @@ from harbour.accounts.selectors import organization_for
 from harbour.core.ratelimit import ratelimit
 from harbour.core.roles import Role
 from harbour.mentoring import selectors, services
-from harbour.mentoring.forms import AskForm, MentorForm, ProgramForm, StaffRequestForm
+from harbour.mentoring.forms import AreaForm, AskForm, MentorForm, ProgramForm, StaffRequestForm
 from harbour.mentoring.models import (
     LANGUAGES,
     CheckInState,
@@ -69,10 +69,28 @@ def _request_data(form: Any, lang: str) -> services.RequestData:
 @ratelimit("mentoring-ask", limit=5, window=3600, methods=("POST",))
 def ask(request: HttpRequest) -> HttpResponse:
     """Ask for a peer mentor: no account; the contact is encrypted and shared with a mentor
-    only after both say yes."""
-    programs = list(selectors.programs_open())
+    only after both say yes. First the postal area: only programs serving it are offered, and
+    where none does the page says so (with other ways to get support) before anything is asked
+    or kept."""
+    source = request.POST if request.method == "POST" else request.GET
+    area = AreaForm(source) if source.get("fsa") else AreaForm()
+    if not area.is_bound or not area.is_valid():
+        return render(
+            request, "mentoring/ask.html", {"area_form": area},
+            status=400 if area.is_bound else 200,
+        )  # fmt: skip
+    fsa = area.cleaned_data["fsa"]
+    programs = selectors.programs_serving(fsa)
+    if not programs:  # nobody would read it: say so now, keep nothing
+        return render(
+            request, "mentoring/ask.html", {"area_form": area, "fsa": fsa, "nobody": True}
+        )
     lang = _lang()
-    form = AskForm(request.POST or None, programs=programs, initial={"language": lang})
+    form = AskForm(
+        request.POST if request.method == "POST" else None,
+        programs=programs,
+        initial={"language": lang, "fsa": fsa},
+    )
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data.get("website"):  # a bot filled the hidden field: keep nothing
             return render(request, "mentoring/ask_thanks.html", {"program": None})
@@ -88,7 +106,7 @@ def ask(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "mentoring/ask.html",
-        {"form": form, "programs": programs},
+        {"form": form, "programs": programs, "fsa": fsa},
         status=400 if form.errors else 200,
     )
 
