@@ -3,6 +3,7 @@ checked in", ask for someone new), and the coordinators' pages."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.contrib import messages
@@ -13,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from harbour.accounts.selectors import organization_for
 from harbour.core.ratelimit import ratelimit
@@ -116,11 +117,35 @@ def _labels(text: str, choices: Any) -> list[str]:
     return [str(names[c]) for c in text.split() if c in names]
 
 
-@require_http_methods(["GET", "POST"])
+SESSION_LINKS = "mentoring_links"
+
+
+@require_safe
 def link(request: HttpRequest, token: str) -> HttpResponse:
+    """The private link from a message. Its token moves into the session at once and the
+    browser goes on to a page whose address holds none, so the token never reaches a server
+    log, a Referer header or the browser's history beyond this first request (as Django's
+    password-reset links do). The link keeps working: opened again, it does the same."""
+    if services.match_by_token(token) is None:
+        raise Http404
+    links = dict(request.session.get(SESSION_LINKS) or {})
+    slot = next((k for k, v in links.items() if v == token), None)
+    if slot is None:
+        slot = secrets.token_urlsafe(6)
+        links[slot] = token
+    request.session[SESSION_LINKS] = dict(list(links.items())[-10:])
+    response = redirect("mentoring:link-page", slot=slot)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def link_page(request: HttpRequest, slot: str) -> HttpResponse:
     """One side's private page: the proposal (accept or decline), then, once both said yes,
-    the other's contact, "we checked in" and "I would like someone new"."""
-    found = services.match_by_token(token)
+    the other's contact, "we checked in" and "I would like someone new". The token is the
+    session's (put there by :func:`link`): without it, 404."""
+    token = (request.session.get(SESSION_LINKS) or {}).get(slot)
+    found = services.match_by_token(token) if isinstance(token, str) else None
     if found is None:
         raise Http404
     match, side = found
@@ -144,7 +169,7 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
                 raise Http404
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-        return redirect("mentoring:link", token=token)
+        return redirect("mentoring:link-page", slot=slot)
     match.refresh_from_db()
     mentor, seeker = match.mentor, match.request
     program = Program.objects.filter(organization_id=match.organization_id).first()
@@ -152,7 +177,7 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
     next_checkin = match.checkins.filter(
         state__in=[CheckInState.SCHEDULED, CheckInState.REMINDED]
     ).first()
-    return render(
+    response = render(
         request,
         "mentoring/link.html",
         {
@@ -172,6 +197,8 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
             "proposed": match.status == MatchStatus.PROPOSED,
         },
     )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # --- coordinators -----------------------------------------------------------------------------
