@@ -89,7 +89,7 @@ def test_a_report_from_an_area_nobody_serves_waits_for_nobody_until_an_admin_cla
     client, staff_client, kingston, montreal, make_member
 ):
     # given reports from an area nobody lists (K0H) and with no area at all
-    client.post("/alerts/report/", {**KINGSTON_OVERDOSE, "fsa": "K0H", "what_happened": "A"*9})
+    client.post("/alerts/report/", {**KINGSTON_OVERDOSE, "fsa": "K0H", "what_happened": "A" * 9})
     client.post("/alerts/report/", {**KINGSTON_OVERDOSE, "fsa": "", "what_happened": "B" * 9})
     # then no coordinator anywhere sees them
     for org in (kingston, montreal):
@@ -101,9 +101,9 @@ def test_a_report_from_an_area_nobody_serves_waits_for_nobody_until_an_admin_cla
     # when Kingston's admin claims K0H, the waiting K0H report comes to Kingston only
     admin = make_member(kingston, Role.ORG_ADMIN, email="admin@kingston.org")
     staff_client(admin).post(f"/org/{kingston.slug}/alerts/reports/", {"areas": "K7L K7K K0H"})
-    assert list(CommunityReport.objects.filter(fsa="K0H").values_list("organization", flat=True)) == [
-        kingston.pk
-    ]
+    assert list(
+        CommunityReport.objects.filter(fsa="K0H").values_list("organization", flat=True)
+    ) == [kingston.pk]
     assert CommunityReport.objects.get(fsa="").organization is None
 
 
@@ -280,7 +280,9 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded(staff_client, make
     )  # fmt: skip
     with pytest.raises(ValidationError) as error:
         alerts.alert_photo_set(alert=alert, actor=worker, data=bomb, alt_en="nothing")
-    assert error.value.message_dict == {"photo": ["The photo is too big: at most 8000 pixels a side."]}
+    assert error.value.message_dict == {
+        "photo": ["The photo is too big: at most 8000 pixels a side and 40 million pixels in all."]
+    }
 
 
 # --- 6. web push cannot be aimed at Harbour's own network (SSRF) --------------------------------

@@ -100,11 +100,11 @@ class AlertPolicy(models.Model):
         _("postal areas whose community reports we review"), max_length=400, blank=True
     )
 
-    def report_area_list(self) -> list[str]:
-        return self.report_areas.split()
-
     def __str__(self) -> str:
         return f"alert policy of {self.organization_id}"
+
+    def report_area_list(self) -> list[str]:
+        return self.report_areas.split()
 
 
 class Subscription(BaseModel):

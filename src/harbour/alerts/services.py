@@ -132,7 +132,9 @@ def alert_draft(
 PHOTO_ERRORS = {
     "not-an-image": gettext_lazy("The photo must be a JPEG or PNG picture."),
     "too-large": gettext_lazy("The photo is too large: at most 1.5 MB."),
-    "too-big": gettext_lazy("The photo is too big: at most 8000 pixels a side."),
+    "too-big": gettext_lazy(
+        "The photo is too big: at most 8000 pixels a side and 40 million pixels in all."
+    ),
     "broken": gettext_lazy("The photo file is damaged or not a picture."),
 }
 
@@ -550,9 +552,7 @@ def route_report(fsa: str) -> Any:
     ]
     if not policies:
         return None
-    best = min(
-        policies, key=lambda p: (len(p.report_area_list()), p.organization.created_at)
-    )
+    best = min(policies, key=lambda p: (len(p.report_area_list()), p.organization.created_at))
     return best.organization
 
 

@@ -271,10 +271,7 @@ def request_create(
         # a request the program's coordinators do not serve would be read by no one who can
         # help: refused, never stored (the public page offers only programs serving the area)
         raise ValidationError(
-            {
-                "fsa": _("This program does not serve the postal area %(fsa)s.")
-                % {"fsa": fsa or "?"}
-            }
+            {"fsa": _("This program does not serve the postal area %(fsa)s.") % {"fsa": fsa or "?"}}
         )
     request.save()
     audit.record(
