@@ -47,6 +47,7 @@ class CleanImage:
 def _decode(data: bytes, kind: str) -> Image.Image:
     """The first frame's pixels, upright, at most KEEP_SIDE a side; ImageRejected otherwise."""
     with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # e.g. "Corrupt EXIF data": dropped anyway
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=["JPEG" if kind == JPEG else "PNG"])
