@@ -95,7 +95,8 @@ class AreaForm(forms.Form):
         from harbour.alerts.services import parse_areas
 
         try:
-            found = parse_areas(self.cleaned_data.get("fsa") or "")
+            # a whole postal code ("H2X 1Y4") is fine: its first three characters are the area
+            found = parse_areas("".join((self.cleaned_data.get("fsa") or "").split())[:3])
         except forms.ValidationError as exc:
             raise forms.ValidationError(
                 _("A postal area is a letter, a digit and a letter, e.g. K7L.")
