@@ -89,7 +89,10 @@ def test_a_report_from_an_area_nobody_serves_waits_for_nobody_until_an_admin_cla
     client, staff_client, kingston, montreal, make_member
 ):
     # given reports from an area nobody lists (K0H) and with no area at all
-    client.post("/alerts/report/", {**KINGSTON_OVERDOSE, "fsa": "K0H", "what_happened": "A" * 9})
+    sent = client.post(
+        "/alerts/report/", {**KINGSTON_OVERDOSE, "fsa": "K0H", "what_happened": "A" * 9}
+    )
+    assert "No local team on Harbour reads reports from that area yet" in sent.content.decode()
     client.post("/alerts/report/", {**KINGSTON_OVERDOSE, "fsa": "", "what_happened": "B" * 9})
     # then no coordinator anywhere sees them
     for org in (kingston, montreal):

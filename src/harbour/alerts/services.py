@@ -607,9 +607,14 @@ def sms_report(*, sender: str, text: str, message_id: str) -> str:
     if len(text.strip()) < 5:
         return _("Send REPORT and what happened, e.g. REPORT purple down, people falling out, K7L.")
     areas = re.findall(r"\b[A-Za-z][0-9][A-Za-z]\b", text)
-    report_create(
+    kept = report_create(
         kind=ReportKind.OTHER, what_happened=text, fsa=areas[0] if areas else "", source="sms"
     )
+    if kept is not None and kept.organization_id is None:
+        return _(
+            "Thank you. No local team on Harbour reads reports from there yet: add a postal "
+            "area, e.g. K7L. It is anonymous. Someone at risk now: call 9-1-1."
+        )
     return _("Thank you. Staff will look at your report. It is anonymous.")
 
 

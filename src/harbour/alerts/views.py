@@ -234,8 +234,9 @@ def report(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        kept = None
         if not data.get("website"):  # a bot filled the hidden field: thank it, keep nothing
-            services.report_create(
+            kept = services.report_create(
                 kind=data["kind"],
                 what_happened=data["what_happened"],
                 sold_as=data.get("sold_as") or "",
@@ -244,7 +245,8 @@ def report(request: HttpRequest) -> HttpResponse:
                 fsa=data.get("fsa") or "",
                 happened_on=data.get("happened_on"),
             )
-        return render(request, "alerts/report_thanks.html")
+        unread = kept is not None and kept.organization_id is None
+        return render(request, "alerts/report_thanks.html", {"unread": unread})
     return render(request, "alerts/report.html", {"form": form})
 
 
