@@ -357,6 +357,12 @@ def test_a_mentoring_link_token_is_not_kept_in_any_address(client, kingston, mak
     page = client.get(opened["Location"])
     assert page.status_code == 200 and "Jordan" in page.content.decode()
     assert token not in page.content.decode()  # no form, link or script carries it
+    # and no session row in the database keeps it either (only which match and side)
+    from django.contrib.sessions.models import Session
+
+    assert Session.objects.exists()
+    for row in Session.objects.all():
+        assert token not in row.session_data and token not in str(row.get_decoded())
     # the form on the page answers without the token in any address
     client.post(opened["Location"], {"action": "accept"})
     match.refresh_from_db()

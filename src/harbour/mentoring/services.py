@@ -491,9 +491,19 @@ def match_by_token(token: str) -> tuple[Match, str] | None:
         match_id, side = uuid.UUID(str(data["m"])), str(data["s"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
+    return match_side(match_id, side)
+
+
+def match_side(match_id: Any, side: str) -> tuple[Match, str] | None:
+    """The match and side a private link opened (kept in the session, never the token)."""
     if side not in ("mentor", "mentee"):
         return None
-    found = Match.objects.select_related("mentor", "request", "organization").filter(pk=match_id)
+    try:
+        found = Match.objects.select_related("mentor", "request", "organization").filter(
+            pk=uuid.UUID(str(match_id))
+        )
+    except (TypeError, ValueError):
+        return None
     match = found.first()
     return (match, side) if match is not None else None
 

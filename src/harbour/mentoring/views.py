@@ -125,14 +125,18 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
     """The private link from a message. Its token moves into the session at once and the
     browser goes on to a page whose address holds none, so the token never reaches a server
     log, a Referer header or the browser's history beyond this first request (as Django's
-    password-reset links do). The link keeps working: opened again, it does the same."""
-    if services.match_by_token(token) is None:
+    password-reset links do). The session keeps the match and side, not the token. The link
+    keeps working: opened again, it does the same."""
+    found = services.match_by_token(token)
+    if found is None:
         raise Http404
+    # the session keeps which match and side the link opened, not the token itself
+    opened = {"m": str(found[0].pk), "s": found[1]}
     links = dict(request.session.get(SESSION_LINKS) or {})
-    slot = next((k for k, v in links.items() if v == token), None)
+    slot = next((k for k, v in links.items() if v == opened), None)
     if slot is None:
         slot = secrets.token_urlsafe(6)
-        links[slot] = token
+        links[slot] = opened
     request.session[SESSION_LINKS] = dict(list(links.items())[-10:])
     response = redirect("mentoring:link-page", slot=slot)
     response["Cache-Control"] = "no-store"
@@ -142,10 +146,14 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def link_page(request: HttpRequest, slot: str) -> HttpResponse:
     """One side's private page: the proposal (accept or decline), then, once both said yes,
-    the other's contact, "we checked in" and "I would like someone new". The token is the
-    session's (put there by :func:`link`): without it, 404."""
-    token = (request.session.get(SESSION_LINKS) or {}).get(slot)
-    found = services.match_by_token(token) if isinstance(token, str) else None
+    the other's contact, "we checked in" and "I would like someone new". Which match and side
+    is the session's (put there by :func:`link`): without it, 404."""
+    opened = (request.session.get(SESSION_LINKS) or {}).get(slot)
+    found = (
+        services.match_side(opened.get("m"), str(opened.get("s")))
+        if isinstance(opened, dict)
+        else None
+    )
     if found is None:
         raise Http404
     match, side = found
