@@ -148,8 +148,8 @@ REVIEWED = (ReportStatus.CONFIRMED, ReportStatus.ALERTED)
 class CommunityReport(BaseModel):
     """An anonymous report from the community. Nothing about the person: no name, no phone
     number (even for a text), no IP address, and no precise time: ``created_at`` and
-    ``updated_at`` are stored rounded down (the hour for the web form, the day for a text
-    message), so no row can be matched to a web log or to the text's acknowledgement by time.
+    ``updated_at`` are stored rounded down (the hour for the web form, the local day for a
+    text message), so no row can be matched to a web log or to the text's acknowledgement by time.
     Never published by itself.
 
     It goes to one organization: the most local one whose alert policy lists its postal area

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
@@ -557,9 +558,14 @@ def route_report(fsa: str) -> Any:
 
 
 def _coarse(moment: datetime, source: str) -> datetime:
-    """A report's stored time: the hour (web) or the day (text message), in UTC."""
-    moment = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    return moment.replace(hour=0) if source == "sms" else moment
+    """A report's stored time: the start of its hour (web form), or of its day in Harbour's
+    time zone (text message: the acknowledgement goes out at once, and the exact hour of a text
+    is too close to its provider's and phone company's records)."""
+    if source == "sms":
+        zone = ZoneInfo(settings.TIME_ZONE)
+        local = datetime.combine(moment.astimezone(zone).date(), time(0), zone)
+        return local.astimezone(UTC)
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def report_create(

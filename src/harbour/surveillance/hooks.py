@@ -30,10 +30,13 @@ def community_report(report: Any) -> None:
     if report.status not in REVIEWED:
         event_exclude(source=Source.ANONYMOUS_REPORT, source_ref=ref)
         return
+    zone = ZoneInfo(settings.TIME_ZONE)
+    # the hour it came in (alerts keeps no finer time); a texted report is never an overdose
+    # report (its kind is "other"), so it never gets here
     when = report.created_at or timezone.now()
-    if report.happened_on and report.happened_on < when.date():
+    if report.happened_on and report.happened_on < when.astimezone(zone).date():
         # a day in the past, without a time: noon that day, local time
-        when = datetime.combine(report.happened_on, time(12), ZoneInfo(settings.TIME_ZONE))
+        when = datetime.combine(report.happened_on, time(12), zone)
     event_record(
         organization=None,
         data=EventIn(
