@@ -303,6 +303,14 @@ CHECKIN_CALLOUTS_PER_NUMBER_PER_DAY = int(env("CHECKIN_CALLOUTS_PER_NUMBER_PER_D
 VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY")
 VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY")
 VAPID_SUBJECT = env("VAPID_SUBJECT", "mailto:admin@harbour.invalid")
+# the only hosts a browser's web-push endpoint may point at (Harbour posts to it): a name is
+# that host exactly, ".name" any host under it. Defaults: Google FCM (Chrome, Edge on Android),
+# Mozilla autopush (Firefox), Apple (Safari), Microsoft WNS (Edge on Windows).
+WEBPUSH_ALLOWED_HOSTS = env_list(
+    "WEBPUSH_ALLOWED_HOSTS",
+    "fcm.googleapis.com,updates.push.services.mozilla.com,.push.services.mozilla.com,"
+    ".push.apple.com,.notify.windows.com",
+)
 HARBOUR_BASE_URL = env("HARBOUR_BASE_URL", "http://127.0.0.1:8000")
 
 # --- Security -------------------------------------------------------------------------------

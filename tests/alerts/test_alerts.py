@@ -346,6 +346,8 @@ def test_anonymous_reports_keep_nothing_about_the_person_and_reach_coordinators(
         "fsa": "k7l 1a1",
         "website": "",
     }
+    # org_a reviews the community reports of K7L and K7K
+    AlertPolicy.objects.create(organization=org_a, report_areas=" K7L K7K ")
     page = client.post("/alerts/report/", form, REMOTE_ADDR="203.0.113.9")
     assert "Thank you" in page.content.decode()
     report = CommunityReport.objects.get()
@@ -375,7 +377,8 @@ def test_anonymous_reports_keep_nothing_about_the_person_and_reach_coordinators(
     assert report.alert.organization == org_a and report.alert.area_list == ["K7L"]
     viewer = make_member(org_b, Role.VIEWER, email="viewer@example.org")
     assert staff_client(viewer).get(f"/org/{org_b.slug}/alerts/reports/").status_code == 403
-    assert services.report_queue(viewer).count() == 0
+    assert services.report_queue(viewer, organization=org_b).count() == 0
+    assert services.report_queue(viewer, organization=org_a).count() == 0
 
 
 def push_keys() -> tuple[dict[str, str], str]:
@@ -406,7 +409,7 @@ def test_browsers_subscribe_to_push_and_get_the_alert(client, settings, twilio, 
     assert sw["Content-Type"].startswith("text/javascript") and b"showNotification" in sw.content
     url = "/alerts/push/subscribe/"
     body = {
-        "subscription": {"endpoint": "https://push.example.org/abc", "keys": keys},
+        "subscription": {"endpoint": "https://fcm.googleapis.com/fcm/send/abc", "keys": keys},
         "areas": "K7L",
         "lang": "fr-CA",
     }

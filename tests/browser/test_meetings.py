@@ -137,12 +137,14 @@ def test_staff_meetings_and_mentoring_pages_and_a_mentees_link_on_a_phone(
     )  # fmt: skip
     # a person asks for a mentor on the public page
     page.goto("/mentoring/ask/")
+    check(page, "mentoring-ask-area")
+    page.get_by_label("Your postal area").fill("K7L")
+    page.get_by_role("button", name="Continue").click()
     check(page, "mentoring-ask")
     page.get_by_label("What should we call you?").fill("River")
     page.get_by_label("Mobile number or email").fill("613 555 0181")
     page.get_by_label("Language you prefer").select_option("fr")
     page.get_by_label("The path you want support with").select_option("twelve_step")
-    page.get_by_label("Postal area (to meet in person)").fill("K7L")
     page.get_by_label("I agree that the coordinator").check()
     page.get_by_role("button", name="Send my request").click()
     expect(page.locator("h1")).to_have_text("Thank you")

@@ -45,6 +45,13 @@ def link_of(text: str) -> str:
     return text[start:].split()[0]
 
 
+def page_of(client, link: str) -> str:  # type: ignore[no-untyped-def]
+    """Open a private link: the token goes into the session, and the page's address has none."""
+    opened = client.get(link)
+    assert opened.status_code == 302 and link.split("/")[-2] not in opened["Location"]
+    return str(opened["Location"])
+
+
 def at(days: float) -> datetime:
     return T0 + timedelta(days=days)
 
@@ -76,21 +83,21 @@ def test_matched_both_accept_checkins_scheduled_and_a_missed_one_tells_the_coord
         assert MENTEE not in ask_mentor and MENTOR not in ask_mentee
 
         # the person accepts on their private link; nothing is shared yet
-        page = client.get(link_of(ask_mentee))
+        page = client.get(link_of(ask_mentee), follow=True)
         assert "We found a possible peer mentor for you: Jordan." in page.content.decode()
         assert MENTOR not in page.content.decode()
-        client.post(link_of(ask_mentee), {"action": "accept"})
+        client.post(page_of(client, link_of(ask_mentee)), {"action": "accept"})
         match.refresh_from_db()
         assert match.status == MatchStatus.PROPOSED and match.mentee_consent_at == T0
         assert texts(twilio, MENTOR) == [ask_mentor]
         # the mentor accepts: the match starts, each gets the other's contact
-        client.post(link_of(ask_mentor), {"action": "accept"})
+        client.post(page_of(client, link_of(ask_mentor)), {"action": "accept"})
         match.refresh_from_db()
         assert (match.status, match.started_at) == (MatchStatus.ACTIVE, T0)
         assert MentorRequest.objects.get().status == RequestStatus.MATCHED
         assert f"Reach them by text message: {MENTOR}" in texts(twilio, MENTEE)[-1]
         assert f"Reach them by text message: {MENTEE}" in texts(twilio, MENTOR)[-1]
-        assert MENTOR in client.get(link_of(ask_mentee)).content.decode()
+        assert MENTOR in client.get(link_of(ask_mentee), follow=True).content.decode()
         # the first check-in is scheduled two weeks on
         (first,) = CheckIn.objects.all()
         assert (first.number, first.scheduled_for, first.state) == (1, at(14), "scheduled")
@@ -138,7 +145,7 @@ def test_matched_both_accept_checkins_scheduled_and_a_missed_one_tells_the_coord
 
         # they talk again: the person says so on their link; the match is no longer quiet
         clock.move_to(at(33))
-        client.post(link_of(ask_mentee), {"action": "checked-in"})
+        client.post(page_of(client, link_of(ask_mentee)), {"action": "checked-in"})
         match.refresh_from_db()
         assert (match.missed_in_row, match.quiet_since) == (0, None)
         third = CheckIn.objects.get(number=3)
@@ -176,7 +183,7 @@ def test_asking_for_someone_new_ends_the_match_without_blame(
     services.answer(match=match, side="mentee", accept=True)
     services.answer(match=match, side="mentor", accept=True)
     link = reverse("mentoring:link", args=[services.link_token(match, "mentee")])
-    client.post(link, {"action": "rematch"})
+    client.post(page_of(client, link), {"action": "rematch"})
     match.refresh_from_db()
     assert (match.status, match.end_reason, match.ended_by) == ("ended", "rematch", "mentee")
     assert CheckIn.objects.get().state == CheckInState.CANCELLED
@@ -186,7 +193,7 @@ def test_asking_for_someone_new_ends_the_match_without_blame(
     )
     assert "Nobody is at fault" in texts(twilio, MENTEE)[-1]
     assert [m for m, _s in selectors.best_mentors(coordinator, request=request)] == [other]
-    assert "This match is no longer open." in client.get(link).content.decode()
+    assert "This match is no longer open." in client.get(link, follow=True).content.decode()
 
 
 def test_a_proposal_not_answered_in_time_expires(coordinator, make_mentor, make_request, twilio):

@@ -23,7 +23,9 @@ ASK = {
 
 
 def test_anyone_can_ask_for_a_mentor_without_an_account(client, program, coordinator):
-    page = client.get(reverse("mentoring:ask"))
+    first = client.get(reverse("mentoring:ask")).content.decode()
+    assert 'name="fsa"' in first and 'name="program"' not in first  # first: where are you?
+    page = client.get(reverse("mentoring:ask"), {"fsa": "k7l"})
     text = page.content.decode()
     assert 'href="tel:988"' in text and 'href="tel:18886886677"' not in text
     assert 'name="program"' in text and 'type="hidden"' in text  # one program: no choice

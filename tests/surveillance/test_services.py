@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 
 from harbour.alerts import services as alerts
-from harbour.alerts.models import Alert, ReportKind
+from harbour.alerts.models import Alert, AlertPolicy, ReportKind
 from harbour.core.models import AuditEvent
 from harbour.core.roles import Role
 from harbour.notify.models import Message
@@ -106,15 +106,28 @@ def test_bad_events_are_refused_with_the_fields_named(org_a):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_an_anonymous_overdose_report_counts_until_it_is_dismissed(watched, make_member):
-    # given an anonymous report of an overdose and one of bad dope
+def test_an_anonymous_overdose_report_counts_once_reviewed_and_never_when_dismissed(
+    watched, make_member
+):
+    # given the watching organization reviews K7L's community reports
+    AlertPolicy.objects.create(organization=watched, report_areas=" K7L ")
+    coordinator = make_member(watched, Role.COORDINATOR)
+    # and an anonymous report of an overdose, one of bad dope, and a second overdose report
     report = alerts.report_create(
         kind=ReportKind.OVERDOSE, what_happened="my friend fell out after purple down", fsa="k7l",
         sold_as="purple down",
     )  # fmt: skip
     alerts.report_create(kind=ReportKind.BAD_DOPE, what_happened="tastes like chemicals", fsa="K7L")
-    assert report is not None
-    # then only the overdose is an event, with no organization, in the area it named
+    spam = alerts.report_create(
+        kind=ReportKind.OVERDOSE, what_happened="ten people fell out at once", fsa="K7L"
+    )
+    assert report is not None and spam is not None
+    assert report.organization == watched
+    # then nothing counts before a coordinator of the area looked at it
+    assert OverdoseEvent.objects.count() == 0
+    assert list(services.visible_events(watched)) == []
+    # when the coordinator confirms the first, only it is an event, with no organization
+    alerts.report_confirm(report=report, actor=coordinator, organization=watched)
     stored = OverdoseEvent.objects.get()
     assert (stored.source, stored.organization, stored.fsa) == (
         Source.ANONYMOUS_REPORT,
@@ -123,11 +136,10 @@ def test_an_anonymous_overdose_report_counts_until_it_is_dismissed(watched, make
     )
     assert stored.substances == ["purple down"]
     assert list(services.visible_events(watched)) == [stored]
-    # when a coordinator dismisses it as spam, it no longer counts
-    coordinator = make_member(watched, Role.COORDINATOR)
-    alerts.report_dismiss(report=report, actor=coordinator, organization=watched)
-    assert list(services.visible_events(watched)) == []
-    assert OverdoseEvent.objects.get().excluded is True
+    # and a report dismissed as spam never counts
+    alerts.report_dismiss(report=spam, actor=coordinator, organization=watched)
+    assert list(services.visible_events(watched)) == [stored]
+    assert OverdoseEvent.objects.count() == 1
 
 
 # --- import -----------------------------------------------------------------------------------

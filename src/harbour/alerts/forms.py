@@ -125,7 +125,10 @@ class ReportForm(forms.Form):
         label=_("Postal area"),
         max_length=7,
         required=False,
-        help_text=_("The first three characters of a postal code, e.g. V6A."),
+        help_text=_(
+            "The first three characters of a postal code, e.g. V6A. It tells us which local "
+            "team reads your report: without it, no one may see it."
+        ),
     )
     happened_on = forms.DateField(
         label=_("When"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -141,3 +144,18 @@ class ReportForm(forms.Form):
             return parse_areas(value[:3])[0]
         except (ValidationError, IndexError) as exc:
             raise forms.ValidationError(_("Enter three characters such as V6A.")) from exc
+
+
+class ReportAreasForm(forms.Form):
+    areas = forms.CharField(
+        label=_("Postal areas whose community reports we review"),
+        max_length=400,
+        required=False,
+        help_text=_(
+            "First three characters, separated by spaces, e.g. K7L K7K. A report goes to the "
+            "most local organization listing its area; from an area nobody lists, to no one."
+        ),
+    )
+
+    def clean_areas(self) -> list[str]:
+        return parse_areas(self.cleaned_data.get("areas") or "")

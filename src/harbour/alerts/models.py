@@ -87,15 +87,24 @@ def tr(alert: Alert, field: str, lang: str) -> str:
 
 class AlertPolicy(models.Model):
     """Per organization: whether a second staff member must approve before an alert goes out
-    (the default, when there is no row)."""
+    (the default, when there is no row), and the postal areas whose anonymous community
+    reports it reviews (none by default: an organization sees no report until an admin
+    claims the areas it serves)."""
 
     organization = models.OneToOneField(
         "accounts.Organization", on_delete=models.CASCADE, related_name="alert_policy"
     )
     second_approval = models.BooleanField(_("a second person approves each alert"), default=True)
+    # space-padded postal areas (" K7L K7K "); community reports from these areas come here
+    report_areas = models.CharField(
+        _("postal areas whose community reports we review"), max_length=400, blank=True
+    )
 
     def __str__(self) -> str:
         return f"alert policy of {self.organization_id}"
+
+    def report_area_list(self) -> list[str]:
+        return self.report_areas.split()
 
 
 class Subscription(BaseModel):
@@ -127,13 +136,25 @@ class ReportKind(models.TextChoices):
 
 class ReportStatus(models.TextChoices):
     NEW = "new", _("New")
+    CONFIRMED = "confirmed", _("Reviewed: counts in the figures")
     DISMISSED = "dismissed", _("Dismissed")
     ALERTED = "alerted", _("Turned into an alert draft")
 
 
+# a coordinator of the area looked at these and judged them real: only they count as events
+REVIEWED = (ReportStatus.CONFIRMED, ReportStatus.ALERTED)
+
+
 class CommunityReport(BaseModel):
     """An anonymous report from the community. Nothing about the person: no name, no phone
-    number (even for a text), no IP address. Never published by itself."""
+    number (even for a text), no IP address, and no precise time: ``created_at`` and
+    ``updated_at`` are stored rounded down (the hour for the web form, the local day for a
+    text message), so no row can be matched to a web log or to the text's acknowledgement by time.
+    Never published by itself.
+
+    It goes to one organization: the most local one whose alert policy lists its postal area
+    (see services.route_report); with no area, or an area nobody lists, to no one until an
+    organization's admin claims that area."""
 
     kind = models.CharField(_("what happened"), max_length=20, choices=ReportKind.choices)
     sold_as = models.CharField(_("sold as"), max_length=120, blank=True)
@@ -146,6 +167,11 @@ class CommunityReport(BaseModel):
     status = models.CharField(
         max_length=10, choices=ReportStatus.choices, default=ReportStatus.NEW, db_index=True
     )
+    # who reviews it: the most local organization serving its postal area (None: nobody yet)
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="community_reports",
+    )  # fmt: skip
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

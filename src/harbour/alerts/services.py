@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -31,7 +33,7 @@ from harbour.alerts.models import (
 )
 from harbour.core import audit
 from harbour.core.models import AuditAction
-from harbour.core.permissions import require_role
+from harbour.core.permissions import org_ids, require_role
 from harbour.core.roles import Role
 from harbour.core.views import absolute_url
 from harbour.notify import addresses
@@ -131,7 +133,9 @@ def alert_draft(
 PHOTO_ERRORS = {
     "not-an-image": gettext_lazy("The photo must be a JPEG or PNG picture."),
     "too-large": gettext_lazy("The photo is too large: at most 1.5 MB."),
-    "too-big": gettext_lazy("The photo is too big: at most 8000 pixels a side."),
+    "too-big": gettext_lazy(
+        "The photo is too big: at most 8000 pixels a side and 40 million pixels in all."
+    ),
     "broken": gettext_lazy("The photo file is damaged or not a picture."),
 }
 
@@ -309,13 +313,52 @@ def subscribe_sms(*, phone: str, areas: list[str], lang: str = "en") -> Subscrip
     return subscription
 
 
+def push_endpoint_allowed(endpoint: str) -> bool:
+    """Whether Harbour may post to this web-push endpoint: https on the default port, no user
+    or password, and a host name in ``WEBPUSH_ALLOWED_HOSTS`` (the browsers' push services).
+    An IP address is never allowed, so no endpoint can point Harbour at a private, loopback or
+    link-local address (or the cloud's metadata service). Names are not resolved: the
+    allow-list holds only the push services' own domains."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(endpoint)
+        port = parts.port
+    except ValueError:
+        return False
+    host = (parts.hostname or "").rstrip(".").lower()
+    if parts.scheme != "https" or parts.username is not None or parts.password is not None:
+        return False
+    if port not in (None, 443) or not host or "%" in host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return False
+    for allowed in settings.WEBPUSH_ALLOWED_HOSTS:
+        allowed = allowed.strip().lower()
+        if allowed.startswith(".") and host.endswith(allowed) and len(host) > len(allowed):
+            return True
+        if host == allowed:
+            return True
+    return False
+
+
 @transaction.atomic
 def subscribe_push(
     *, subscription: dict[str, Any], areas: list[str], lang: str = "en"
 ) -> Subscription:
-    """A browser's push subscription; granting the permission is the consent."""
+    """A browser's push subscription; granting the permission is the consent. Its endpoint must
+    be one of the push services' (:func:`push_endpoint_allowed`): ValidationError otherwise."""
     import json
 
+    if not push_endpoint_allowed(str(subscription.get("endpoint", ""))):
+        raise ValidationError(
+            {"endpoint": _("This push service is not one Harbour sends to.")}, code="invalid"
+        )
     recipient = json.dumps(subscription, sort_keys=True)
     index = _index("push", str(subscription["endpoint"]))
     found, _created = Subscription.objects.update_or_create(
@@ -488,10 +531,41 @@ REPORT_HOOKS: list[Callable[[CommunityReport], Any]] = []
 
 
 def on_report_changed(hook: Callable[[CommunityReport], Any]) -> None:
-    """Other apps react to a new community report and to its review (surveillance counts an
-    overdose report, and stops counting it when a coordinator dismisses it). Runs in the same
-    transaction."""
+    """Other apps react to a community report's review (surveillance counts a confirmed
+    overdose report, and stops counting it when it is dismissed). Runs in the same transaction.
+    A new report is not passed on: nobody has looked at it yet, so it counts nowhere."""
     REPORT_HOOKS.append(hook)
+
+
+def route_report(fsa: str) -> Any:
+    """Which organization reviews a report from a postal area: the one whose alert policy lists
+    that area (the most local one: fewest areas, then the organization that has been on Harbour
+    longest); else None, and the report waits, seen by nobody, until an organization's admin
+    claims the area (:func:`report_areas_save`)."""
+    if not fsa:
+        return None
+    policies = [
+        p
+        for p in AlertPolicy.objects.filter(
+            organization__is_active=True, report_areas__contains=f" {fsa} "
+        ).select_related("organization")
+        if fsa in p.report_area_list()
+    ]
+    if not policies:
+        return None
+    best = min(policies, key=lambda p: (len(p.report_area_list()), p.organization.created_at))
+    return best.organization
+
+
+def _coarse(moment: datetime, source: str) -> datetime:
+    """A report's stored time: the start of its hour (web form), or of its day in Harbour's
+    time zone (text message: the acknowledgement goes out at once, and the exact hour of a text
+    is too close to its provider's and phone company's records)."""
+    if source == "sms":
+        zone = ZoneInfo(settings.TIME_ZONE)
+        local = datetime.combine(moment.astimezone(zone).date(), time(0), zone)
+        return local.astimezone(UTC)
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def report_create(
@@ -505,88 +579,149 @@ def report_create(
     happened_on: Any = None,
     source: str = "web",
 ) -> CommunityReport | None:
-    """Keep an anonymous report for review. The same text again within a day (a double
-    submit, or a flood) is not kept twice: returns None."""
+    """Keep an anonymous report for review by the organization serving its area. The same text
+    again within a day (a double submit, or a flood) is not kept twice: returns None. Its times
+    are stored rounded down (see CommunityReport)."""
     text = " ".join(what_happened.split())[:1000]
-    since = timezone.now() - timedelta(days=1)
+    since = timezone.now() - timedelta(days=2)
     if CommunityReport.objects.filter(what_happened=text, created_at__gte=since).exists():
         return None
+    area = (parse_areas(fsa) or [""])[0] if fsa.strip() else ""
     report = CommunityReport(
         kind=kind,
         what_happened=text,
         sold_as=sold_as.strip()[:120],
         looks_like=looks_like.strip()[:200],
         city=city.strip()[:120],
-        fsa=(parse_areas(fsa) or [""])[0] if fsa.strip() else "",
+        fsa=area,
         happened_on=happened_on,
         source=source,
+        organization=route_report(area),
     )
-    report.full_clean(exclude=["reviewed_by", "alert"])
+    report.full_clean(exclude=["reviewed_by", "alert", "organization"])
     with transaction.atomic():
         report.save()
-        for hook in REPORT_HOOKS:
-            hook(report)
+        when = _coarse(report.created_at, source)
+        CommunityReport.objects.filter(pk=report.pk).update(created_at=when, updated_at=when)
+        report.created_at = report.updated_at = when
     return report
 
 
 def sms_report(*, sender: str, text: str, message_id: str) -> str:
-    """``REPORT <what happened>``: kept without the number it came from."""
+    """``REPORT <what happened>``: kept without the number it came from, and with only the day
+    it came in."""
     if len(text.strip()) < 5:
         return _("Send REPORT and what happened, e.g. REPORT purple down, people falling out, K7L.")
     areas = re.findall(r"\b[A-Za-z][0-9][A-Za-z]\b", text)
-    report_create(
+    kept = report_create(
         kind=ReportKind.OTHER, what_happened=text, fsa=areas[0] if areas else "", source="sms"
     )
+    if kept is not None and kept.organization_id is None:
+        return _(
+            "Thank you. No local team on Harbour reads reports from there yet: add a postal "
+            "area, e.g. K7L. It is anonymous. Someone at risk now: call 9-1-1."
+        )
     return _("Thank you. Staff will look at your report. It is anonymous.")
 
 
-def report_queue(actor: Any) -> Any:
-    """Reports waiting for review. They hold nothing about anyone, so coordinators of any
-    organization see them (default deny still: no coordinator role anywhere, nothing)."""
-    from harbour.core.permissions import org_ids
-
-    if not org_ids(actor, Role.COORDINATOR):
+def report_queue(actor: Any, *, organization: Any) -> Any:
+    """Reports routed to ``organization`` that wait for review, for its coordinators only
+    (anyone else: none, and so a 404 for each report)."""
+    if organization is None or organization.pk not in org_ids(actor, Role.COORDINATOR):
         return CommunityReport.objects.none()
-    return CommunityReport.objects.filter(status=ReportStatus.NEW)
+    return CommunityReport.objects.filter(status=ReportStatus.NEW, organization=organization)
+
+
+def _review(report: CommunityReport, actor: Any, organization: Any) -> CommunityReport:
+    """The report, locked, if it waits for review by ``organization`` and ``actor`` coordinates
+    there; PermissionDenied otherwise (another organization's report, whatever its id)."""
+    require_role(actor, organization.pk, Role.COORDINATOR)
+    locked = CommunityReport.objects.select_for_update().filter(pk=report.pk).first()
+    if locked is None or locked.organization_id != organization.pk:
+        raise PermissionDenied(_("This report is not for your organization."))
+    if locked.status != ReportStatus.NEW:
+        raise ValidationError(_("This report has already been reviewed."))
+    return locked
+
+
+def _reviewed(report: CommunityReport, **changes: Any) -> None:
+    CommunityReport.objects.filter(pk=report.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(report, name, value)
+    for hook in REPORT_HOOKS:
+        hook(report)
+
+
+@transaction.atomic
+def report_confirm(*, report: CommunityReport, actor: Any, organization: Any) -> None:
+    """A coordinator of the area judged the report real: from now on it counts (an overdose
+    report becomes an event in the figures and in spike detection)."""
+    found = _review(report, actor, organization)
+    _reviewed(found, status=ReportStatus.CONFIRMED, reviewed_by=actor)
+    audit.record(
+        action=AuditAction.REPORT_CONFIRM, actor=actor, organization=organization, obj=found
+    )
 
 
 @transaction.atomic
 def report_dismiss(*, report: CommunityReport, actor: Any, organization: Any) -> None:
-    require_role(actor, organization.pk, Role.COORDINATOR)
-    CommunityReport.objects.filter(pk=report.pk).update(
-        status=ReportStatus.DISMISSED, reviewed_by=actor
-    )
-    report.status = ReportStatus.DISMISSED
-    for hook in REPORT_HOOKS:
-        hook(report)
+    found = _review(report, actor, organization)
+    _reviewed(found, status=ReportStatus.DISMISSED, reviewed_by=actor)
     audit.record(
-        action=AuditAction.REPORT_DISMISS, actor=actor, organization=organization, obj=report
+        action=AuditAction.REPORT_DISMISS, actor=actor, organization=organization, obj=found
     )
 
 
 @transaction.atomic
 def report_to_alert(*, report: CommunityReport, actor: Any, organization: Any) -> Alert:
     """A coordinator turns a report into an alert draft of their organization (still reviewed
-    before it goes out)."""
-    require_role(actor, organization.pk, Role.COORDINATOR)
-    title = report.sold_as or report.get_kind_display()
+    before it goes out). The report counts from then on, as a confirmed one does."""
+    found = _review(report, actor, organization)
+    title = found.sold_as or found.get_kind_display()
     alert = alert_draft(
         actor=actor,
         organization=organization,
         title_en=f"Community report: {title}"[:140],
         title_fr=f"Signalement : {title}"[:140],
-        body_en=report.what_happened,
-        appearance_en=report.looks_like,
-        areas=[report.fsa] if report.fsa else [],
-        area_description_en=report.city or report.fsa or str(organization.name),
+        body_en=found.what_happened,
+        appearance_en=found.looks_like,
+        areas=[found.fsa] if found.fsa else [],
+        area_description_en=found.city or found.fsa or str(organization.name),
         valid_until=timezone.now() + timedelta(days=3),
         severity=Severity.MODERATE,
     )
-    CommunityReport.objects.filter(pk=report.pk).update(
-        status=ReportStatus.ALERTED, reviewed_by=actor, alert=alert
-    )
+    _reviewed(found, status=ReportStatus.ALERTED, reviewed_by=actor, alert=alert)
     audit.record(
-        action=AuditAction.REPORT_ALERT, actor=actor, organization=organization, obj=report,
+        action=AuditAction.REPORT_ALERT, actor=actor, organization=organization, obj=found,
         metadata={"alert": str(alert.pk)},
     )  # fmt: skip
     return alert
+
+
+@transaction.atomic
+def report_areas_save(*, actor: Any, organization: Any, areas: str | list[str]) -> AlertPolicy:
+    """An organization's admin says which postal areas' community reports it reviews. Reports
+    from those areas that wait for nobody (no organization served the area when they came)
+    are routed again; reports already routed stay where they are."""
+    require_role(actor, organization.pk, Role.ORG_ADMIN)
+    codes = parse_areas(areas)
+    policy, _created = AlertPolicy.objects.select_for_update().get_or_create(
+        organization=organization
+    )
+    before = policy.report_area_list()
+    policy.report_areas = f" {' '.join(codes)} " if codes else ""
+    policy.save(update_fields=["report_areas"])
+    waiting = CommunityReport.objects.filter(
+        status=ReportStatus.NEW, organization__isnull=True, fsa__in=codes
+    )
+    routed = 0
+    for found in waiting.select_for_update():
+        target = route_report(found.fsa)
+        if target is not None:
+            CommunityReport.objects.filter(pk=found.pk).update(organization=target)
+            routed += 1
+    audit.record(
+        action=AuditAction.ALERT_SETTINGS, actor=actor, organization=organization, obj=policy,
+        metadata={"report_areas": codes, "before": before, "routed": routed},
+    )  # fmt: skip
+    return policy

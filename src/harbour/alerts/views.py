@@ -20,10 +20,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from harbour.accounts.selectors import organization_for
 from harbour.alerts import cap, selectors, services
-from harbour.alerts.forms import AlertForm, ReportForm, SubscribeForm
-from harbour.alerts.models import Alert, tr
+from harbour.alerts.forms import AlertForm, ReportAreasForm, ReportForm, SubscribeForm
+from harbour.alerts.models import Alert, AlertPolicy, tr
+from harbour.core.permissions import role_in
 from harbour.core.ratelimit import ratelimit
-from harbour.core.roles import Role
+from harbour.core.roles import Role, role_at_least
 from harbour.core.views import absolute_url
 
 
@@ -233,8 +234,9 @@ def report(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        kept = None
         if not data.get("website"):  # a bot filled the hidden field: thank it, keep nothing
-            services.report_create(
+            kept = services.report_create(
                 kind=data["kind"],
                 what_happened=data["what_happened"],
                 sold_as=data.get("sold_as") or "",
@@ -243,17 +245,45 @@ def report(request: HttpRequest) -> HttpResponse:
                 fsa=data.get("fsa") or "",
                 happened_on=data.get("happened_on"),
             )
-        return render(request, "alerts/report_thanks.html")
+        unread = kept is not None and kept.organization_id is None
+        return render(request, "alerts/report_thanks.html", {"unread": unread})
     return render(request, "alerts/report.html", {"form": form})
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def staff_reports(request: HttpRequest, slug: str) -> HttpResponse:
+    """The reports routed to this organization; its admins say which areas' reports it takes."""
     org = organization_for(request.user, slug=slug, minimum=Role.COORDINATOR)
+    policy = AlertPolicy.objects.filter(organization=org).first()
+    is_admin = role_at_least(role_in(request.user, org.pk) or "", Role.ORG_ADMIN)
+    areas_form = ReportAreasForm(
+        request.POST or None,
+        initial={"areas": " ".join(policy.report_area_list()) if policy else ""},
+    )
+    if request.method == "POST":
+        if not is_admin:
+            raise PermissionDenied
+        if areas_form.is_valid():
+            try:
+                services.report_areas_save(
+                    actor=request.user, organization=org, areas=areas_form.cleaned_data["areas"]
+                )
+            except ValidationError as exc:
+                areas_form.add_error("areas", exc)
+            else:
+                messages.success(request, _("Saved. Reports from these areas come to you."))
+                return redirect("alerts-staff:reports", slug=org.slug)
     return render(
         request,
         "alerts/staff/reports.html",
-        {"org": org, "reports": services.report_queue(request.user)[:100]},
+        {
+            "org": org,
+            "reports": services.report_queue(request.user, organization=org)[:100],
+            "report_areas": policy.report_area_list() if policy else [],
+            "areas_form": areas_form if is_admin else None,
+        },
+        status=400 if areas_form.errors else 200,
     )
 
 
@@ -263,10 +293,13 @@ def staff_report_action(
     request: HttpRequest, slug: str, report_id: Any, action: str
 ) -> HttpResponse:
     org = organization_for(request.user, slug=slug, minimum=Role.COORDINATOR)
-    found = services.report_queue(request.user).filter(pk=report_id).first()
-    if found is None or action not in {"dismiss", "alert"}:
+    found = services.report_queue(request.user, organization=org).filter(pk=report_id).first()
+    if found is None or action not in {"confirm", "dismiss", "alert"}:
         raise Http404
-    if action == "dismiss":
+    if action == "confirm":
+        services.report_confirm(report=found, actor=request.user, organization=org)
+        messages.success(request, _("Report confirmed: it now counts in the figures."))
+    elif action == "dismiss":
         services.report_dismiss(report=found, actor=request.user, organization=org)
         messages.success(request, _("Report dismissed."))
     else:
@@ -308,12 +341,17 @@ def push_subscribe(request: HttpRequest) -> JsonResponse:
     except ValidationError as exc:
         return JsonResponse({"detail": " ".join(exc.messages), "code": "invalid"}, status=400)
     lang = "fr" if str(data.get("lang", "")).startswith("fr") else "en"
-    services.subscribe_push(
-        subscription={
-            "endpoint": endpoint,
-            "keys": {"p256dh": keys["p256dh"], "auth": keys["auth"]},
-        },
-        areas=areas,
-        lang=lang,
-    )
+    try:
+        services.subscribe_push(
+            subscription={
+                "endpoint": endpoint,
+                "keys": {"p256dh": keys["p256dh"], "auth": keys["auth"]},
+            },
+            areas=areas,
+            lang=lang,
+        )
+    except ValidationError as exc:
+        return JsonResponse(
+            {"detail": " ".join(exc.messages), "code": "push-service-not-allowed"}, status=400
+        )
     return JsonResponse({"detail": _("You will get alerts on this device.")}, status=201)

@@ -51,6 +51,8 @@ class AuditAction(models.TextChoices):
     ALERT_WITHDRAW = "alert-withdraw", _("Alert withdrawn")
     REPORT_DISMISS = "report-dismiss", _("Community report dismissed")
     REPORT_ALERT = "report-alert", _("Community report turned into an alert draft")
+    REPORT_CONFIRM = "report-confirm", _("Community report confirmed (it counts)")
+    ALERT_SETTINGS = "alert-settings", _("Alert and report settings changed")
     CHECKIN_VIEWED = "checkin-viewed", _("Check-in session opened by staff")
     CHECKIN_CLOSED = "checkin-closed", _("Check-in session closed by a dispatcher")
     RESPONDER_CHANGED = "responder-changed", _("Peer responder added or changed")

@@ -1,4 +1,5 @@
-"""Fictional demo alerts: one published for downtown Kingston, one waiting for approval."""
+"""Fictional demo alerts: one published for downtown Kingston, one waiting for approval; the
+demo organization reviews downtown Kingston's community reports."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 from harbour.accounts.models import Organization
 from harbour.alerts import services
-from harbour.alerts.models import Alert, AlertStatus, Severity
+from harbour.alerts.models import Alert, AlertPolicy, AlertStatus, Severity
 from harbour.drugcheck.models import Substance
 
 
@@ -18,6 +19,10 @@ def load() -> int:
     org = Organization.objects.filter(slug="demo-lighthouse").first()
     if org is None or Alert.objects.filter(organization=org).exists():
         return 0
+    # the demo organization reviews the community reports of downtown Kingston
+    AlertPolicy.objects.update_or_create(
+        organization=org, defaults={"report_areas": " K7L K7K K7M K7P "}
+    )
     substances = list(Substance.objects.filter(code__in=["fentanyl", "bromazolam"]))
     published = services.alert_draft(
         actor=None,

@@ -78,6 +78,34 @@ class _Preferences(forms.Form):
         return list(dict.fromkeys([data["pathway"], *data.get("also_pathways", [])]))
 
 
+class AreaForm(forms.Form):
+    """The first step of asking: where the person is, so that only a program serving that
+    area gets the request (and the person learns at once when none does)."""
+
+    fsa = forms.CharField(
+        label=_("Your postal area"),
+        max_length=7,
+        help_text=_(
+            "The first three characters of your postal code, e.g. K7L. It tells us which "
+            "mentoring program serves you."
+        ),
+    )
+
+    def clean_fsa(self) -> str:
+        from harbour.alerts.services import parse_areas
+
+        try:
+            # a whole postal code ("H2X 1Y4") is fine: its first three characters are the area
+            found = parse_areas("".join((self.cleaned_data.get("fsa") or "").split())[:3])
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(
+                _("A postal area is a letter, a digit and a letter, e.g. K7L.")
+            ) from exc
+        if not found:
+            raise forms.ValidationError(_("This field is required."))
+        return found[0]
+
+
 class AskForm(_Preferences):
     program = forms.ChoiceField(label=_("Where"), choices=[])
     consent = forms.BooleanField(
@@ -89,6 +117,9 @@ class AskForm(_Preferences):
 
     def __init__(self, *args: Any, programs: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # the postal area was given in the first step: it decided which programs are offered
+        self.fields["fsa"].widget = forms.HiddenInput()
+        self.fields["fsa"].required = True
         field: Any = self.fields["program"]
         field.choices = [(str(p.pk), str(p.organization.name)) for p in programs]
         if len(field.choices) == 1:

@@ -25,6 +25,22 @@ from harbour.mentoring.models import (
 COORDINATOR = Role.COORDINATOR
 
 
+def programs_serving(fsa: str) -> list[Program]:
+    """The open programs that serve a postal area, most local first: those that list it (the
+    fewest areas first, then the oldest), then those that serve anywhere (no areas: online or
+    by phone). None for an area nobody serves: a request from there would be read by no one."""
+    if not fsa:
+        return []
+    listing, anywhere = [], []
+    for program in programs_open().order_by("created_at"):
+        areas = program.areas.split()
+        if not areas:
+            anywhere.append(program)
+        elif fsa in areas:
+            listing.append(program)
+    return sorted(listing, key=lambda p: len(p.areas.split())) + anywhere
+
+
 def programs_open() -> QuerySet[Program]:
     """Programs taking requests from the public."""
     return Program.objects.filter(enabled=True, organization__is_active=True).select_related(

@@ -227,7 +227,8 @@ def request_create(
     *, organization: Any, data: RequestData, actor: Any = None, source: str = "web"
 ) -> MentorRequest:
     """Someone asks for a mentor (on the public page, or a coordinator for a caller). The
-    coordinators are told there is a request, never what it says."""
+    coordinators are told there is a request, never what it says. A program that lists postal
+    areas takes requests only from them (from the public page, only with one of them)."""
     if actor is not None:
         require_role(actor, organization.pk, COORDINATOR)
     program = program_of(organization)
@@ -265,6 +266,13 @@ def request_create(
         source=source,
         created_by=actor if getattr(actor, "is_user", False) else None,
     )
+    served = program.areas.split()
+    if served and fsa not in served and (fsa or source == "web"):
+        # a request the program's coordinators do not serve would be read by no one who can
+        # help: refused, never stored (the public page offers only programs serving the area)
+        raise ValidationError(
+            {"fsa": _("This program does not serve the postal area %(fsa)s.") % {"fsa": fsa or "?"}}
+        )
     request.save()
     audit.record(
         action=AuditAction.MENTOR_REQUEST_CREATE, actor=actor, organization=organization,
@@ -483,9 +491,19 @@ def match_by_token(token: str) -> tuple[Match, str] | None:
         match_id, side = uuid.UUID(str(data["m"])), str(data["s"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
+    return match_side(match_id, side)
+
+
+def match_side(match_id: Any, side: str) -> tuple[Match, str] | None:
+    """The match and side a private link opened (kept in the session, never the token)."""
     if side not in ("mentor", "mentee"):
         return None
-    found = Match.objects.select_related("mentor", "request", "organization").filter(pk=match_id)
+    try:
+        found = Match.objects.select_related("mentor", "request", "organization").filter(
+            pk=uuid.UUID(str(match_id))
+        )
+    except (TypeError, ValueError):
+        return None
     match = found.first()
     return (match, side) if match is not None else None
 

@@ -3,6 +3,7 @@ checked in", ask for someone new), and the coordinators' pages."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.contrib import messages
@@ -13,13 +14,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from harbour.accounts.selectors import organization_for
 from harbour.core.ratelimit import ratelimit
 from harbour.core.roles import Role
 from harbour.mentoring import selectors, services
-from harbour.mentoring.forms import AskForm, MentorForm, ProgramForm, StaffRequestForm
+from harbour.mentoring.forms import AreaForm, AskForm, MentorForm, ProgramForm, StaffRequestForm
 from harbour.mentoring.models import (
     LANGUAGES,
     CheckInState,
@@ -69,10 +70,28 @@ def _request_data(form: Any, lang: str) -> services.RequestData:
 @ratelimit("mentoring-ask", limit=5, window=3600, methods=("POST",))
 def ask(request: HttpRequest) -> HttpResponse:
     """Ask for a peer mentor: no account; the contact is encrypted and shared with a mentor
-    only after both say yes."""
-    programs = list(selectors.programs_open())
+    only after both say yes. First the postal area: only programs serving it are offered, and
+    where none does the page says so (with other ways to get support) before anything is asked
+    or kept."""
+    source = request.POST if request.method == "POST" else request.GET
+    area = AreaForm(source) if source.get("fsa") else AreaForm()
+    if not area.is_bound or not area.is_valid():
+        return render(
+            request, "mentoring/ask.html", {"area_form": area},
+            status=400 if area.is_bound else 200,
+        )  # fmt: skip
+    fsa = area.cleaned_data["fsa"]
+    programs = selectors.programs_serving(fsa)
+    if not programs:  # nobody would read it: say so now, keep nothing
+        return render(
+            request, "mentoring/ask.html", {"area_form": area, "fsa": fsa, "nobody": True}
+        )
     lang = _lang()
-    form = AskForm(request.POST or None, programs=programs, initial={"language": lang})
+    form = AskForm(
+        request.POST if request.method == "POST" else None,
+        programs=programs,
+        initial={"language": lang, "fsa": fsa},
+    )
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data.get("website"):  # a bot filled the hidden field: keep nothing
             return render(request, "mentoring/ask_thanks.html", {"program": None})
@@ -88,7 +107,7 @@ def ask(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "mentoring/ask.html",
-        {"form": form, "programs": programs},
+        {"form": form, "programs": programs, "fsa": fsa},
         status=400 if form.errors else 200,
     )
 
@@ -98,11 +117,43 @@ def _labels(text: str, choices: Any) -> list[str]:
     return [str(names[c]) for c in text.split() if c in names]
 
 
-@require_http_methods(["GET", "POST"])
+SESSION_LINKS = "mentoring_links"
+
+
+@require_safe
 def link(request: HttpRequest, token: str) -> HttpResponse:
-    """One side's private page: the proposal (accept or decline), then, once both said yes,
-    the other's contact, "we checked in" and "I would like someone new"."""
+    """The private link from a message. Its token moves into the session at once and the
+    browser goes on to a page whose address holds none, so the token never reaches a server
+    log, a Referer header or the browser's history beyond this first request (as Django's
+    password-reset links do). The session keeps the match and side, not the token. The link
+    keeps working: opened again, it does the same."""
     found = services.match_by_token(token)
+    if found is None:
+        raise Http404
+    # the session keeps which match and side the link opened, not the token itself
+    opened = {"m": str(found[0].pk), "s": found[1]}
+    links = dict(request.session.get(SESSION_LINKS) or {})
+    slot = next((k for k, v in links.items() if v == opened), None)
+    if slot is None:
+        slot = secrets.token_urlsafe(6)
+        links[slot] = opened
+    request.session[SESSION_LINKS] = dict(list(links.items())[-10:])
+    response = redirect("mentoring:link-page", slot=slot)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def link_page(request: HttpRequest, slot: str) -> HttpResponse:
+    """One side's private page: the proposal (accept or decline), then, once both said yes,
+    the other's contact, "we checked in" and "I would like someone new". Which match and side
+    is the session's (put there by :func:`link`): without it, 404."""
+    opened = (request.session.get(SESSION_LINKS) or {}).get(slot)
+    found = (
+        services.match_side(opened.get("m"), str(opened.get("s")))
+        if isinstance(opened, dict)
+        else None
+    )
     if found is None:
         raise Http404
     match, side = found
@@ -126,7 +177,7 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
                 raise Http404
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-        return redirect("mentoring:link", token=token)
+        return redirect("mentoring:link-page", slot=slot)
     match.refresh_from_db()
     mentor, seeker = match.mentor, match.request
     program = Program.objects.filter(organization_id=match.organization_id).first()
@@ -134,7 +185,7 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
     next_checkin = match.checkins.filter(
         state__in=[CheckInState.SCHEDULED, CheckInState.REMINDED]
     ).first()
-    return render(
+    response = render(
         request,
         "mentoring/link.html",
         {
@@ -154,6 +205,8 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
             "proposed": match.status == MatchStatus.PROPOSED,
         },
     )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # --- coordinators -----------------------------------------------------------------------------

@@ -1,6 +1,12 @@
-"""How events reach the store from apps below surveillance (which cannot import it): an
-anonymous community report of an overdose counts from the moment it is sent (spikes are seen
-early) and stops counting when a coordinator dismisses it as spam."""
+"""How events reach the store from apps below surveillance (which cannot import it).
+
+An anonymous community report of an overdose counts only once a coordinator of the
+organization serving its area has reviewed it (confirmed it, or made an alert draft of it);
+until then it is no event at all, so neither spike detection nor any figure made from the
+event store sees it. Twenty fake reports cost an attacker a minute; without review they would
+be a "spike" and a public figure. A cap per area and day was the other choice, but any cap
+high enough to keep real reports is enough to fake a small-area spike (three events in 24
+hours raise a signal by default). A dismissed report never counts."""
 
 from __future__ import annotations
 
@@ -16,18 +22,21 @@ from harbour.surveillance.services import EventIn, event_exclude, event_record
 
 
 def community_report(report: Any) -> None:
-    from harbour.alerts.models import ReportKind, ReportStatus
+    from harbour.alerts.models import REVIEWED, ReportKind
 
     if report.kind != ReportKind.OVERDOSE or not report.fsa:
         return
     ref = f"report:{report.pk}"
-    if report.status == ReportStatus.DISMISSED:
+    if report.status not in REVIEWED:
         event_exclude(source=Source.ANONYMOUS_REPORT, source_ref=ref)
         return
+    zone = ZoneInfo(settings.TIME_ZONE)
+    # the hour it came in (alerts keeps no finer time); a texted report is never an overdose
+    # report (its kind is "other"), so it never gets here
     when = report.created_at or timezone.now()
-    if report.happened_on and report.happened_on < when.date():
+    if report.happened_on and report.happened_on < when.astimezone(zone).date():
         # a day in the past, without a time: noon that day, local time
-        when = datetime.combine(report.happened_on, time(12), ZoneInfo(settings.TIME_ZONE))
+        when = datetime.combine(report.happened_on, time(12), zone)
     event_record(
         organization=None,
         data=EventIn(
