@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -566,8 +566,9 @@ def suggestion_review(
     suggestion.reviewed_by = actor
     suggestion.reviewed_at = timezone.now()
     suggestion.review_note = note.strip()[:1000]
+    suggestion.contact = ""  # decided: the way to reach the person is not kept (see purge)
     suggestion.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note",
-                                   "updated_at"])  # fmt: skip
+                                   "contact", "updated_at"])  # fmt: skip
     audit.record(
         action=(
             AuditAction.MEETING_SUGGESTION_ACCEPT if accept
@@ -577,6 +578,23 @@ def suggestion_review(
         metadata={"meeting": meeting.slug, "field": suggestion.field, "changed": applied},
     )  # fmt: skip
     return applied
+
+
+SUGGESTION_CONTACT_DAYS = 30
+
+
+def suggestion_purge(*, now: datetime | None = None) -> int:
+    """Erase the way to reach the person who suggested a change ``SUGGESTION_CONTACT_DAYS``
+    after they gave it, reviewed or not (a review erases it at once). The ``meetings.purge``
+    job; idempotent. Returns how many were erased."""
+    now = now or timezone.now()
+    return (
+        MeetingSuggestion.objects.filter(
+            created_at__lt=now - timedelta(days=SUGGESTION_CONTACT_DAYS)
+        )
+        .exclude(contact="")
+        .update(contact="")
+    )
 
 
 def when_next(meeting: Meeting, now: datetime) -> datetime | None:

@@ -11,8 +11,10 @@ class ReferralsConfig(AppConfig):
         from datetime import timedelta
 
         from harbour.core import schedule
-        from harbour.referrals.tasks import remind
+        from harbour.referrals.tasks import purge, remind
 
         # referrals not acknowledged in two business days: the receiving organization, then
         # its admins (the reminders themselves are rows' due times, claimed with a CAS)
         schedule.register("referrals.remind", every=timedelta(minutes=5), task=remind)
+        # clients' details past their organization's retention (ReferralPolicy)
+        schedule.register("referrals.purge", every=timedelta(hours=6), task=purge)
