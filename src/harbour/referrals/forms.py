@@ -11,8 +11,11 @@ from django.utils.translation import pgettext_lazy
 from harbour.accounts.models import Organization
 from harbour.referrals.lifecycle import Action
 from harbour.referrals.models import (
+    RETENTION_DAYS_MAX,
+    RETENTION_DAYS_MIN,
     ConsentMethod,
     ContactMethod,
+    EraseReason,
     Priority,
     Purpose,
     SharedField,
@@ -292,3 +295,19 @@ PERIODS = [
 
 class GapFilterForm(forms.Form):
     period = forms.ChoiceField(label=_("Period"), choices=PERIODS, initial="365", required=False)
+
+
+class EraseClientForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Why"), choices=EraseReason.choices)
+    confirm = forms.BooleanField(
+        label=_("I understand this cannot be undone"),
+        required=True,
+    )
+
+
+class RetentionForm(forms.Form):
+    retention_days = forms.IntegerField(
+        label=_("Days a client's details are kept after their last referral closed"),
+        min_value=RETENTION_DAYS_MIN,
+        max_value=RETENTION_DAYS_MAX,
+    )

@@ -202,9 +202,18 @@ def client_create(
     return client
 
 
+def _refuse_erased(client: Client) -> None:
+    if client.erased_at is not None:
+        raise ValidationError(
+            _("This client’s details were erased. Record the person again as a new client."),
+            code="erased",
+        )
+
+
 @transaction.atomic
 def client_update(*, actor: Any, client: Client, data: ClientData) -> Client:
     require_role(actor, client.organization_id, STAFF)
+    _refuse_erased(client)
     clean = _clean_client(data)
     changed = sorted(k for k, v in clean.items() if getattr(client, k) != v)
     for name, value in {**clean, **_indexes(client.organization_id, clean)}.items():
@@ -238,6 +247,7 @@ def consent_record(
     ``actor`` is None only for a person's own online consent (self-referral)."""
     if actor is not None:
         require_role(actor, client.organization_id, STAFF)
+    _refuse_erased(client)
     orgs = list(dict.fromkeys(organizations))
     chosen = list(dict.fromkeys(str(f) for f in fields))
     errors: dict[str, str] = {}
@@ -366,6 +376,7 @@ def referral_create(
     without consent covering the receiver)."""
     sender = client.organization
     require_role(actor, sender.pk, STAFF)
+    _refuse_erased(client)
     if service is not None:
         found = _receiver_of(service)
         if found is None:
