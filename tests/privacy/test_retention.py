@@ -413,3 +413,53 @@ def test_no_audit_event_holds_a_phone_an_email_or_an_address(two_orgs, make_memb
         "user": two_orgs["coordinator"].pk,
         "role": "viewer",
     }
+
+
+# --- accounts: removed staff and ended invitations ----------------------------------------------
+
+# the outbox (notify) and finished task rows (the task table) have their own retention, built
+# by other changes; everything else must be clean
+ELSEWHERE = OUTBOX | {("django_tasks_database_dbtaskresult", "args_kwargs")}
+
+
+def test_a_removed_staff_member_is_pseudonymised_a_year_after_and_invitations_go(
+    two_orgs, make_member, run_tasks
+):
+    from harbour.accounts import services as accounts
+    from harbour.accounts.models import Membership, User
+
+    # given a staff member who wrote on a referral, and an invitation that was revoked
+    staff = make_member(two_orgs["receiver"], Role.PEER_WORKER, email="quill.staff@example.org")
+    client = referred_client({**two_orgs, "intake": staff})
+    admin = make_member(two_orgs["receiver"], Role.ORG_ADMIN, email="boss@detox.example.org")
+    invitation, _token = accounts.member_invite(
+        organization=two_orgs["receiver"], email="quill.invitee@example.org", role="viewer",
+        actor=admin,
+    )  # fmt: skip
+    accounts.invitation_revoke(invitation=invitation, actor=admin)
+    assert find_everywhere("quill.staff@example.org")
+    # when they leave the organization
+    accounts.member_remove(membership=Membership.objects.get(user=staff), actor=admin)
+    # a month later the ended invitation is gone, the account still named
+    with later(31):
+        run_job("accounts.purge", run_tasks)
+    assert set(find_everywhere("quill.invitee@example.org")) <= ELSEWHERE
+    assert User.objects.get(pk=staff.pk).email == "quill.staff@example.org"
+    # a year after they left, nothing names them by email; the timeline names a pseudonym
+    with later(366):
+        run_job("accounts.purge", run_tasks)
+    assert set(find_everywhere("quill.staff@example.org")) <= ELSEWHERE
+    staff.refresh_from_db()
+    assert (staff.email, staff.is_active, staff.has_usable_password()) == (
+        f"removed-{staff.pk}@removed.invalid",
+        False,
+        False,
+    )
+    from harbour.referrals.models import Transition
+
+    labels = set(
+        Transition.objects.filter(referral__client=client).values_list("actor_label", flat=True)
+    )
+    assert f"removed-{staff.pk}" in labels
+    # and the other staff, still members, keep their names
+    assert User.objects.get(pk=admin.pk).email == "boss@detox.example.org"

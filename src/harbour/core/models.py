@@ -38,6 +38,10 @@ class AuditAction(models.TextChoices):
     MEMBER_REMOVE = "member-remove", _("Member removed")
     API_KEY_CREATE = "api-key-create", _("API key created")
     API_KEY_REVOKE = "api-key-revoke", _("API key revoked")
+    ACCOUNTS_RETENTION_PURGE = (
+        "accounts-retention-purge",
+        _("Removed accounts made anonymous, old invitations deleted"),
+    )
     DIRECTORY_SERVICE_UPDATE = "directory-service-update", _("Listing updated")
     DIRECTORY_SUGGESTION_ACCEPT = "directory-suggestion-accept", _("Suggested edit accepted")
     DIRECTORY_SUGGESTION_REJECT = "directory-suggestion-reject", _("Suggested edit rejected")
