@@ -463,3 +463,15 @@ def test_a_removed_staff_member_is_pseudonymised_a_year_after_and_invitations_go
     assert f"removed-{staff.pk}" in labels
     # and the other staff, still members, keep their names
     assert User.objects.get(pk=admin.pk).email == "boss@detox.example.org"
+
+
+def test_the_audit_trail_is_kept_seven_years_then_deleted(two_orgs, run_tasks):
+    referred_client(two_orgs)
+    events = AuditEvent.objects.count()
+    assert events > 0
+    with later(6 * 365):
+        run_job("core.audit-prune", run_tasks)
+    assert AuditEvent.objects.count() == events
+    with later(7 * 365 + 3):
+        run_job("core.audit-prune", run_tasks)
+    assert AuditEvent.objects.count() == 0

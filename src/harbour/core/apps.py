@@ -20,3 +20,7 @@ class CoreConfig(AppConfig):
             every=timedelta(seconds=settings.HARBOUR_HEARTBEAT_SECONDS),
             task=heartbeat,
         )
+        from harbour.core.retention import audit_prune_task
+
+        # the audit trail is kept seven years
+        schedule.register("core.audit-prune", every=timedelta(days=1), task=audit_prune_task)
