@@ -475,3 +475,59 @@ def test_the_audit_trail_is_kept_seven_years_then_deleted(two_orgs, run_tasks):
     with later(7 * 365 + 3):
         run_job("core.audit-prune", run_tasks)
     assert AuditEvent.objects.count() == 0
+
+
+# --- volunteers who stopped: peer responders and peer mentors -----------------------------------
+
+
+def test_a_responder_and_a_mentor_who_stopped_are_erased_a_year_later(
+    make_org, make_member, run_tasks
+):
+    from harbour.checkins import services as checkins
+    from harbour.checkins.models import Responder
+    from harbour.mentoring import services as mentoring
+    from harbour.mentoring.models import Mentor
+
+    org = make_org("peer-network")
+    coordinator = make_member(org, Role.COORDINATOR)
+    responder = Responder.objects.create(
+        organization=org,
+        alias="Quillresponder",
+        phone="+16135550166",
+        phone_index=checkins.phone_index("+16135550166"),
+        areas=" K7L ",
+    )
+    mentor = mentoring.mentor_save(
+        actor=coordinator,
+        organization=org,
+        data=mentoring.MentorData(
+            alias="Quillmentor",
+            channel="sms",
+            contact="613 555 0188",
+            languages=["en"],
+            pathways=["smart"],
+            identities=["2slgbtq"],
+        ),
+    )
+    secrets = [
+        "Quillresponder",
+        "6135550166",
+        responder.phone_index,
+        "Quillmentor",
+        "6135550188",
+        Mentor.objects.get().contact_index,
+    ]
+    assert all(find_everywhere(value) for value in secrets)
+    # when both stop (made inactive), nothing goes while they may come back
+    Responder.objects.filter(pk=responder.pk).update(active=False)
+    Mentor.objects.filter(pk=mentor.pk).update(active=False)
+    with later(300):
+        run_job("checkins.responders-purge", run_tasks)
+        run_job("mentoring.mentors-purge", run_tasks)
+    assert find_everywhere("Quillmentor") and find_everywhere("Quillresponder")
+    # a year later the real jobs erase them
+    with later(366):
+        run_job("checkins.responders-purge", run_tasks)
+        run_job("mentoring.mentors-purge", run_tasks)
+    assert {value: find_everywhere(value) for value in secrets} == {v: [] for v in secrets}
+    assert Mentor.objects.get().identities == "" and Responder.objects.count() == 1

@@ -2015,4 +2015,6 @@ def purge(*, now: datetime | None = None) -> dict[str, int]:
     ).update(notes="", client_code="", client_code_index="") + OverdoseResponse.objects.filter(
         occurred_at__lt=old
     ).exclude(notes="").update(notes="")
+    # why a record was removed is staff's free text: it goes with the notes
+    notes += RemovedRecord.objects.filter(removed_at__lt=old).exclude(reason="").update(reason="")
     return {"contacts": contacts, "positions": positions, "notes": notes}

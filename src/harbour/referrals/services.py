@@ -1157,6 +1157,7 @@ def retention_purge(*, now: datetime | None = None) -> dict[str, int]:
     totals = {"clients": 0, "needs": 0, "notes": 0, "messages": 0, "consents": 0}
     organizations = (
         Client.objects.filter(erased_at__isnull=True)
+        .order_by()
         .values_list("organization_id", flat=True)
         .distinct()
     )
