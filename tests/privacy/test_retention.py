@@ -278,6 +278,11 @@ def test_a_suggestion_contact_is_gone_once_reviewed_and_after_30_days_in_any_cas
     assert find_everywhere("613-555-0177") == []
     waiting.refresh_from_db()
     assert waiting.status == "pending" and waiting.message == "it moved upstairs"
+    # and a year after its review, the reviewed suggestion's words are gone too
+    assert find_everywhere("the door code changed")
+    with later(366):
+        run_job("meetings.purge", run_tasks)
+    assert find_everywhere("the door code changed") == []
 
 
 # --- outreach: encounter and response notes, client codes ---------------------------------------

@@ -581,20 +581,26 @@ def suggestion_review(
 
 
 SUGGESTION_CONTACT_DAYS = 30
+SUGGESTION_KEPT_DAYS = 365
 
 
-def suggestion_purge(*, now: datetime | None = None) -> int:
+def suggestion_purge(*, now: datetime | None = None) -> dict[str, int]:
     """Erase the way to reach the person who suggested a change ``SUGGESTION_CONTACT_DAYS``
-    after they gave it, reviewed or not (a review erases it at once). The ``meetings.purge``
-    job; idempotent. Returns how many were erased."""
+    after they gave it, reviewed or not (a review erases it at once), and delete suggestions
+    reviewed ``SUGGESTION_KEPT_DAYS`` ago (their words are the public's free text; the audit
+    trail keeps what was decided). The ``meetings.purge`` job; idempotent."""
     now = now or timezone.now()
-    return (
+    contacts = (
         MeetingSuggestion.objects.filter(
             created_at__lt=now - timedelta(days=SUGGESTION_CONTACT_DAYS)
         )
         .exclude(contact="")
         .update(contact="")
     )
+    deleted, _rows = MeetingSuggestion.objects.filter(
+        reviewed_at__lt=now - timedelta(days=SUGGESTION_KEPT_DAYS)
+    ).delete()
+    return {"contacts": contacts, "deleted": deleted}
 
 
 def when_next(meeting: Meeting, now: datetime) -> datetime | None:

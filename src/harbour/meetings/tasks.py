@@ -6,8 +6,9 @@ from django_tasks import task
 
 
 @task()
-def purge() -> int:
-    """Erase suggestion contacts 30 days after they were given (every 6 hours)."""
+def purge() -> dict[str, int]:
+    """Erase suggestion contacts after 30 days, reviewed suggestions after a year (every 6
+    hours)."""
     from harbour.meetings.services import suggestion_purge
 
     return suggestion_purge()
