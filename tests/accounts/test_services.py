@@ -154,7 +154,7 @@ def test_role_change_and_removal_keep_one_admin(org_a, admin_a, make_member):
         .order_by("created_at")
         .last()
     )
-    assert event.metadata == {"user": admin_a.email, "from": "org_admin", "to": "coordinator"}
+    assert event.metadata == {"user": admin_a.pk, "from": "org_admin", "to": "coordinator"}
     assert event.actor == viewer
 
 

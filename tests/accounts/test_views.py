@@ -109,7 +109,7 @@ def test_failed_logins_are_audited_and_rate_limited_per_account(client, org_a, m
     assert "Too many failed login attempts. Try again later." in blocked.content.decode()
     failures = AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED)
     assert failures.count() == 5
-    assert failures.first().metadata == {"account": user.email}
+    assert failures.first().metadata == {"account": user.pk}
     assert failures.first().actor_label == "anonymous"
 
 

@@ -649,7 +649,7 @@ def test_purge_erases_old_positions_and_refill_contacts(org, worker, van):
     KitUseReport.objects.filter(pk=report.pk).update(
         contact_purge_at=timezone.now() - timedelta(seconds=1)
     )
-    assert services.purge() == {"contacts": 1, "positions": 1}
+    assert services.purge() == {"contacts": 1, "positions": 1, "notes": 0}
     assert Encounter.objects.get(pk=old["id"]).lat is None
     assert Encounter.objects.get(pk=fresh["id"]).lat == 44.23
     assert KitUseReport.objects.get().contact == ""

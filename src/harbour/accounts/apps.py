@@ -9,4 +9,11 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Sign-in events come from Django and allauth signals; they only write audit events.
+        from datetime import timedelta
+
         from harbour.accounts import receivers  # noqa: F401
+        from harbour.accounts.retention import purge_task
+        from harbour.core import schedule
+
+        # removed staff accounts made anonymous after a year, ended invitations deleted
+        schedule.register("accounts.purge", every=timedelta(days=1), task=purge_task)

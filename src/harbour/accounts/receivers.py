@@ -39,7 +39,7 @@ def on_login_failed(
         actor=None,
         label="anonymous",
         obj=user,
-        metadata={"account": user.email if user else "unknown"},
+        metadata={"account": user.pk if user else "unknown"},
     )
 
 

@@ -77,7 +77,7 @@ def membership_set(
         actor=actor,
         organization=organization,
         obj=membership,
-        metadata={"role": role, "user": user.email},
+        metadata={"role": role, "user": user.pk},
     )
     return membership
 
@@ -132,7 +132,7 @@ def member_invite(
         actor=actor,
         organization=organization,
         obj=invitation,
-        metadata={"email": email, "role": role},
+        metadata={"role": role},
     )
     subject, body = _invitation_email(invitation, token)
     send_email.enqueue(
@@ -216,7 +216,7 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
             actor=actor,
             organization=invitation.organization,
             obj=invitation,
-            metadata={"email": invitation.email},
+            metadata={"role": invitation.role},
         )
     return invitation
 
@@ -252,7 +252,7 @@ def member_role_change(*, membership: Membership, role: str, actor: User) -> Mem
         actor=actor,
         organization=membership.organization,
         obj=membership,
-        metadata={"user": membership.user.email, "from": old, "to": role},
+        metadata={"user": membership.user_id, "from": old, "to": role},
     )
     return membership
 
@@ -270,7 +270,7 @@ def member_remove(*, membership: Membership, actor: User) -> None:
         actor=actor,
         organization=membership.organization,
         obj=membership,
-        metadata={"user": membership.user.email, "role": membership.role},
+        metadata={"user": membership.user_id, "role": membership.role},
     )
     membership.delete()
 

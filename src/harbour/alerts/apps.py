@@ -18,3 +18,13 @@ class AlertsConfig(AppConfig):
         register_keyword("en", services.sms_language("en"))
         on_stop(services.unsubscribe_phone)
         on_sample_recorded(services.draft_from_sample)
+
+        from datetime import timedelta
+
+        from harbour.alerts.tasks import purge_subscriptions
+        from harbour.core import schedule
+
+        # an email address that never confirmed is deleted once its link has expired
+        schedule.register(
+            "alerts.purge-subscriptions", every=timedelta(hours=6), task=purge_subscriptions
+        )

@@ -43,6 +43,7 @@ from harbour.notify.crypto import blind_index
 FSA = re.compile(r"^[A-Z][0-9][A-Z]$")
 EVERYWHERE = " * "
 CONFIRM_SALT = "alerts-confirm"
+CONFIRM_DAYS = 7  # the confirmation link's life; an unconfirmed address is deleted after it
 UNSUBSCRIBE_SALT = "alerts-unsubscribe"
 
 
@@ -419,7 +420,9 @@ def subscribe_email(*, email: str, areas: list[str], lang: str = "en") -> Subscr
     return subscription
 
 
-def confirm_email(token: str, *, max_age: timedelta = timedelta(days=7)) -> Subscription | None:
+def confirm_email(
+    token: str, *, max_age: timedelta = timedelta(days=CONFIRM_DAYS)
+) -> Subscription | None:
     try:
         pk = signing.loads(token, salt=CONFIRM_SALT, max_age=max_age)
     except signing.BadSignature:
@@ -429,6 +432,18 @@ def confirm_email(token: str, *, max_age: timedelta = timedelta(days=7)) -> Subs
         subscription.confirmed = True
         subscription.save(update_fields=["confirmed", "updated_at"])
     return subscription
+
+
+def subscriptions_purge(*, now: datetime | None = None) -> int:
+    """Delete email subscriptions never confirmed once their last confirmation link has expired
+    (the address was only ever kept to send that link). Ended subscriptions are deleted at
+    once (``unsubscribe``, STOP), leaving only ``notify.OptOut``'s blind index. The
+    ``alerts.purge-subscriptions`` job; idempotent. Returns how many were deleted."""
+    now = now or timezone.now()
+    deleted, _rows = Subscription.objects.filter(
+        channel="email", confirmed=False, updated_at__lt=now - timedelta(days=CONFIRM_DAYS)
+    ).delete()
+    return deleted
 
 
 def unsubscribe(token: str) -> bool:

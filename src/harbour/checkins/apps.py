@@ -20,3 +20,9 @@ class CheckinsConfig(AppConfig):
         register_fallback(sms.fallback)
         clock.register("checkins", services.advance_due, services.next_due)
         schedule.register("checkins.purge", every=timedelta(minutes=10), task=purge)
+        from harbour.checkins.retention import responders_purge_task
+
+        # responders made inactive a year ago: alias and number erased
+        schedule.register(
+            "checkins.responders-purge", every=timedelta(days=1), task=responders_purge_task
+        )

@@ -21,3 +21,7 @@ class CoreConfig(AppConfig):
             task=heartbeat,
         )
         schedule.register("core.releases", every=timedelta(hours=1), task=make_releases)
+        from harbour.core.retention import audit_prune_task
+
+        # the audit trail is kept seven years
+        schedule.register("core.audit-prune", every=timedelta(days=1), task=audit_prune_task)

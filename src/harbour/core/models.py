@@ -39,6 +39,10 @@ class AuditAction(models.TextChoices):
     MEMBER_REMOVE = "member-remove", _("Member removed")
     API_KEY_CREATE = "api-key-create", _("API key created")
     API_KEY_REVOKE = "api-key-revoke", _("API key revoked")
+    ACCOUNTS_RETENTION_PURGE = (
+        "accounts-retention-purge",
+        _("Removed accounts made anonymous, old invitations deleted"),
+    )
     DIRECTORY_SERVICE_UPDATE = "directory-service-update", _("Listing updated")
     DIRECTORY_SUGGESTION_ACCEPT = "directory-suggestion-accept", _("Suggested edit accepted")
     DIRECTORY_SUGGESTION_REJECT = "directory-suggestion-reject", _("Suggested edit rejected")
@@ -69,6 +73,9 @@ class AuditAction(models.TextChoices):
     REFERRAL_EXPORT = "referral-export", _("Referral exported as FHIR")
     REFERRAL_RECEIVE = "referral-receive", _("Referral received from a partner system")
     REFERRAL_SELF = "referral-self", _("Request to be contacted received")
+    REFERRAL_CLIENT_ERASE = "referral-client-erase", _("Client details erased")
+    REFERRAL_RETENTION_PURGE = "referral-retention-purge", _("Old client details erased")
+    REFERRAL_POLICY_CHANGE = "referral-policy-change", _("Referral retention changed")
     SURVEILLANCE_IMPORT = "surveillance-import", _("Overdose events imported")
     SURVEILLANCE_SETTINGS = "surveillance-settings", _("Spike detection settings changed")
     SIGNAL_DISMISS = "signal-dismiss", _("Signal dismissed")

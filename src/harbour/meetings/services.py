@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -566,8 +566,9 @@ def suggestion_review(
     suggestion.reviewed_by = actor
     suggestion.reviewed_at = timezone.now()
     suggestion.review_note = note.strip()[:1000]
+    suggestion.contact = ""  # decided: the way to reach the person is not kept (see purge)
     suggestion.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note",
-                                   "updated_at"])  # fmt: skip
+                                   "contact", "updated_at"])  # fmt: skip
     audit.record(
         action=(
             AuditAction.MEETING_SUGGESTION_ACCEPT if accept
@@ -577,6 +578,29 @@ def suggestion_review(
         metadata={"meeting": meeting.slug, "field": suggestion.field, "changed": applied},
     )  # fmt: skip
     return applied
+
+
+SUGGESTION_CONTACT_DAYS = 30
+SUGGESTION_KEPT_DAYS = 365
+
+
+def suggestion_purge(*, now: datetime | None = None) -> dict[str, int]:
+    """Erase the way to reach the person who suggested a change ``SUGGESTION_CONTACT_DAYS``
+    after they gave it, reviewed or not (a review erases it at once), and delete suggestions
+    reviewed ``SUGGESTION_KEPT_DAYS`` ago (their words are the public's free text; the audit
+    trail keeps what was decided). The ``meetings.purge`` job; idempotent."""
+    now = now or timezone.now()
+    contacts = (
+        MeetingSuggestion.objects.filter(
+            created_at__lt=now - timedelta(days=SUGGESTION_CONTACT_DAYS)
+        )
+        .exclude(contact="")
+        .update(contact="")
+    )
+    deleted, _rows = MeetingSuggestion.objects.filter(
+        reviewed_at__lt=now - timedelta(days=SUGGESTION_KEPT_DAYS)
+    ).delete()
+    return {"contacts": contacts, "deleted": deleted}
 
 
 def when_next(meeting: Meeting, now: datetime) -> datetime | None:

@@ -14,3 +14,9 @@ class MentoringConfig(AppConfig):
         from harbour.mentoring.tasks import advance
 
         schedule.register("mentoring.advance", every=timedelta(minutes=5), task=advance)
+        from harbour.mentoring.retention import mentors_purge_task
+
+        # mentors gone a year: alias, contact and identities erased
+        schedule.register(
+            "mentoring.mentors-purge", every=timedelta(days=1), task=mentors_purge_task
+        )

@@ -77,6 +77,9 @@ CLOCK_SKEW = timedelta(minutes=10)  # a phone clock a little ahead is not "the f
 OLDEST = timedelta(days=365)
 MAX_RECEIPT = 100_000
 CONTACT_DAYS = 30
+# encounter and response notes, client codes and their blind index are erased this long after
+# the record's time: "returning people" and unique-client counts use the index inside it
+NOTES_DAYS = 730
 NOTES_MAX = 500
 CLIENT_CODE = re.compile(r"^(?=.*\d)[A-Z0-9-]{3,16}$")
 
@@ -1994,7 +1997,8 @@ def stock_notices(*, now: datetime | None = None) -> int:
 
 def purge(*, now: datetime | None = None) -> dict[str, int]:
     """Erase what is kept only for a while: refill contacts after 30 days, rounded device
-    positions after ``POSITION_DAYS``."""
+    positions after ``POSITION_DAYS``, encounter and response notes and client codes (with
+    their blind index) after ``NOTES_DAYS``."""
     now = now or timezone.now()
     contacts = KitUseReport.objects.filter(contact_purge_at__lte=now).update(
         contact="", contact_purge_at=None
@@ -2005,4 +2009,12 @@ def purge(*, now: datetime | None = None) -> dict[str, int]:
     ) + OverdoseResponse.objects.filter(occurred_at__lt=before, lat__isnull=False).update(
         lat=None, lng=None
     )
-    return {"contacts": contacts, "positions": positions}
+    old = now - timedelta(days=NOTES_DAYS)
+    notes = Encounter.objects.filter(occurred_at__lt=old).exclude(
+        notes="", client_code="", client_code_index=""
+    ).update(notes="", client_code="", client_code_index="") + OverdoseResponse.objects.filter(
+        occurred_at__lt=old
+    ).exclude(notes="").update(notes="")
+    # why a record was removed is staff's free text: it goes with the notes
+    notes += RemovedRecord.objects.filter(removed_at__lt=old).exclude(reason="").update(reason="")
+    return {"contacts": contacts, "positions": positions, "notes": notes}

@@ -15,7 +15,8 @@ def stock_notices() -> int:
 
 @task()
 def purge() -> dict[str, int]:
-    """Erase refill contacts after 30 days and rounded device positions after 30 days."""
+    """Erase refill contacts and rounded device positions after 30 days, notes and client
+    codes after two years."""
     from harbour.outreach import services
 
     return services.purge()

@@ -12,8 +12,11 @@ from django.utils.translation import pgettext_lazy
 from harbour.accounts.models import Organization
 from harbour.referrals.lifecycle import Action
 from harbour.referrals.models import (
+    RETENTION_DAYS_MAX,
+    RETENTION_DAYS_MIN,
     ConsentMethod,
     ContactMethod,
+    EraseReason,
     Priority,
     Purpose,
     SharedField,
@@ -293,3 +296,19 @@ class GapFilterForm(forms.Form):
     def __init__(self, *args: Any, periods: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["period"].choices = list(periods)  # type: ignore[attr-defined]
+
+
+class EraseClientForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Why"), choices=EraseReason.choices)
+    confirm = forms.BooleanField(
+        label=_("I understand this cannot be undone"),
+        required=True,
+    )
+
+
+class RetentionForm(forms.Form):
+    retention_days = forms.IntegerField(
+        label=_("Days a client's details are kept after their last referral closed"),
+        min_value=RETENTION_DAYS_MIN,
+        max_value=RETENTION_DAYS_MAX,
+    )

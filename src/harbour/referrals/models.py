@@ -59,6 +59,9 @@ class Client(BaseModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # when the details were erased (retention or "erase now"): the row stays, pseudonymous, so
+    # referral counts and the service-gap report keep their numbers
+    erased_at = models.DateTimeField(_("details erased"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -72,6 +75,48 @@ class Client(BaseModel):
     @property
     def reference(self) -> str:
         return f"C-{str(self.pk)[:8].upper()}"
+
+
+RETENTION_DAYS_DEFAULT = 365
+RETENTION_DAYS_MIN = 30
+RETENTION_DAYS_MAX = 7 * 365
+
+
+class ReferralPolicy(models.Model):
+    """Per organization: how long a client's details are kept once nothing is open for them
+    (365 days when there is no row). Bounded: at least 30 days, at most 7 years."""
+
+    organization = models.OneToOneField(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="referral_policy"
+    )
+    retention_days = models.PositiveIntegerField(
+        _("days a client's details are kept after their last referral closed"),
+        default=RETENTION_DAYS_DEFAULT,
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    retention_days__gte=RETENTION_DAYS_MIN, retention_days__lte=RETENTION_DAYS_MAX
+                ),
+                name="referral_retention_bounded",
+            )
+        ]
+        verbose_name = _("referral policy")
+        verbose_name_plural = _("referral policies")
+
+    def __str__(self) -> str:
+        return f"referral policy of {self.organization_id}"
+
+
+class EraseReason(models.TextChoices):
+    """Why a coordinator erased a client's details at once (a code: no free text is kept)."""
+
+    PERSON_ASKED = "person-asked", _("The person asked to be forgotten")
+    ENTERED_IN_ERROR = "entered-in-error", _("Entered in error")
+    DUPLICATE = "duplicate", _("A duplicate of another client")
+    NO_LONGER_NEEDED = "no-longer-needed", _("No longer needed")
 
 
 class SharedField(models.TextChoices):

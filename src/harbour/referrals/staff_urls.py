@@ -10,8 +10,10 @@ urlpatterns = [
     path("gaps/", views.gaps, name="gaps"),
     path("clients/", views.clients, name="clients"),
     path("clients/new/", views.client_new, name="client-new"),
+    path("clients/retention/", views.retention, name="retention"),
     path("clients/<uuid:client_id>/", views.client_detail, name="client"),
     path("clients/<uuid:client_id>/edit/", views.client_edit, name="client-edit"),
+    path("clients/<uuid:client_id>/erase/", views.client_erase, name="client-erase"),
     path("clients/<uuid:client_id>/consent/", views.consent_new, name="consent"),
     path(
         "clients/<uuid:client_id>/consent/<uuid:consent_id>/revoke/",

@@ -11,3 +11,11 @@ def remind() -> int:
     from harbour.referrals.services import reminders_send
 
     return reminders_send()
+
+
+@task()
+def purge() -> dict[str, int]:
+    """Erase the details of clients past their organization's retention (every 6 hours)."""
+    from harbour.referrals.services import retention_purge
+
+    return retention_purge()

@@ -26,8 +26,9 @@ from harbour.accounts.models import Organization
 from harbour.accounts.selectors import organization_for
 from harbour.core import audit, csvsafe
 from harbour.core.models import AuditAction
+from harbour.core.permissions import role_in
 from harbour.core.ratelimit import ratelimit
-from harbour.core.roles import Role
+from harbour.core.roles import Role, role_at_least
 from harbour.referrals import charts, fhir, report, selectors, services
 from harbour.referrals.forms import (
     ACTION_LABELS,
@@ -36,9 +37,11 @@ from harbour.referrals.forms import (
     ActionForm,
     ClientForm,
     ConsentForm,
+    EraseClientForm,
     GapFilterForm,
     MessageForm,
     ReferralForm,
+    RetentionForm,
     SelfReferralForm,
 )
 from harbour.referrals.lifecycle import REASON_REQUIRED, REASONS, Action, Side, Status, actions_for
@@ -174,7 +177,37 @@ def clients(request: HttpRequest, slug: str) -> HttpResponse:
     org = _org(request, slug)
     rows = selectors.clients_of(request.user, organization=org)
     page = Paginator(rows, PAGE).get_page(request.GET.get("page"))
-    return _page(request, "referrals/staff/clients.html", org, page=page)
+    return _page(
+        request,
+        "referrals/staff/clients.html",
+        org,
+        page=page,
+        retention_days=services.retention_days_of(org.pk),
+        can_set_retention=role_at_least(role_in(request.user, org.pk), Role.ORG_ADMIN),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def retention(request: HttpRequest, slug: str) -> HttpResponse:
+    """Org admins choose how long their clients' details are kept."""
+    org = _org(request, slug, minimum=Role.ORG_ADMIN)
+    form = RetentionForm(
+        request.POST or None, initial={"retention_days": services.retention_days_of(org.pk)}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.policy_set(
+                actor=request.user,
+                organization=org,
+                retention_days=form.cleaned_data["retention_days"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("referrals-staff:clients", slug=org.slug)
+    return _page(request, "referrals/staff/retention.html", org, form=form)
 
 
 @login_required
@@ -272,6 +305,8 @@ def client_detail(request: HttpRequest, slug: str, client_id: Any) -> HttpRespon
         "referrals/staff/client.html",
         org,
         client=client,
+        erase_form=EraseClientForm() if role_at_least_coordinator(request.user, org) else None,
+        retention_days=services.retention_days_of(org.pk),
         language=LANGUAGE_NAMES.get(client.language, client.language),
         consents=consents,
         referrals=referrals,
@@ -341,6 +376,30 @@ def consent_revoke(
         messages.success(
             request, _("Consent revoked. Those organizations no longer see this person’s details.")
         )
+    return redirect("referrals-staff:client", slug=org.slug, client_id=client.pk)
+
+
+@login_required
+@require_POST
+def client_erase(request: HttpRequest, slug: str, client_id: Any) -> HttpResponse:
+    """ "Erase this client now" (coordinators), with a reason code."""
+    org = _org(request, slug, minimum=Role.COORDINATOR)
+    client = selectors.client_for(request.user, organization=org, client_id=client_id)
+    form = EraseClientForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose why, and confirm: nothing was erased."))
+    else:
+        try:
+            services.client_erase(
+                actor=request.user, client=client, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                _("Erased: this client’s details, what their referrals said, their messages."),
+            )
     return redirect("referrals-staff:client", slug=org.slug, client_id=client.pk)
 
 
