@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from harbour.accounts.models import Organization, User
+from harbour.core.releases import make_due
 from harbour.core.roles import Role
 from harbour.surveillance import services
 from harbour.surveillance.models import DetectionSettings, Method, Signal, Source
@@ -71,9 +72,11 @@ def test_a_burst_becomes_a_signal_and_an_alert_draft_on_a_phone(
 
 def test_the_public_trends_page_in_french(page: Page, org_a: Organization) -> None:
     DetectionSettings.objects.create(organization=org_a, share_publicly=True)
-    _events(org_a, "K7L", [24 * d + 2 for d in range(0, 30)], "a")
-    _events(org_a, "K7K", [30, 60, 200], "b")
+    # events 36 to 90 days ago: always in the three released blocks of four weeks
+    _events(org_a, "K7L", [24 * d + 2 for d in range(36, 90)], "a")
+    _events(org_a, "K7K", [24 * 40, 24 * 41, 24 * 60], "b")
     services.published_import(text=services.shipped_harms())
+    make_due()
     page.goto("/trends/")
     page.get_by_role("button", name="Français").click()
     expect(page.locator("h1")).to_have_text("Tendances des surdoses")

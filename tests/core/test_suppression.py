@@ -134,3 +134,15 @@ def test_linked_refuses_a_group_whose_total_is_not_the_sum():
         suppression.linked({"t": 10, "a": 3, "b": 4}, [("t", ["a", "b"])])
     with pytest.raises(ValueError, match="unknown"):
         suppression.linked({"t": 10}, [("t", ["a"])])
+
+
+def test_linked_never_hides_a_count_someone_already_knows():
+    # two organizations: A's 17 is in A's own version to share, B's 3 is small; hiding A's
+    # count in the public figure would protect nothing, so the total is hidden instead
+    cells = suppression.linked(
+        {"used": 20, "used@a": 17, "used@b": 3},
+        [("used", ["used@a", "used@b"])],
+        published={"used"},
+        known={"used@a", "used@b"},
+    )
+    assert (str(cells["used"]), cells["used@a"].suppressed) == ("x", False)

@@ -116,3 +116,50 @@ def test_polling_the_public_page_for_a_day_shows_no_change(client):
         with time_machine.travel(NOW + timedelta(hours=hours), tick=False):
             make_due()
             assert figures(client.get("/naloxone/").content.decode()) == figures(before)
+
+
+def test_the_public_month_minus_one_organizations_version_to_share_reveals_nothing(
+    client, make_org, make_member, staff_client
+):
+    # given two outreach organizations in October: A gave 30 naloxone kits, B gave 3
+    given = {}
+    for slug, kits in (("org-a", 30), ("org-b", 3)):
+        org = make_org(slug)
+        coordinator = make_member(org, Role.COORDINATOR)
+        van = services.team_save(actor=coordinator, organization=org, name="Van", fsa="K7L")
+        with time_machine.travel(OCTOBER - timedelta(days=5), tick=False):
+            services.stock_receive(
+                actor=coordinator, team=van, supply="naloxone-nasal",
+                quantity=kits, lot="L1", expires_on=date(2028, 1, 1),
+            )  # fmt: skip
+        with time_machine.travel(OCTOBER, tick=False):
+            stored = services.encounters_record(
+                actor=coordinator,
+                organization=org,
+                records=[
+                    {"id": str(uuid.uuid4()), "team": str(van.pk), "fsa": "K7L",
+                     "people_new": 1, "supplies": {"naloxone-nasal": 1}}
+                    for _ in range(kits)
+                ],
+            )  # fmt: skip
+        assert all(r.status == "stored" for r in stored), stored
+        given[slug] = (org, coordinator)
+    # when A's funder holds A's version to share of October and reads the public page
+    org_a, coordinator_a = given["org-a"]
+    with time_machine.travel(NOW, tick=False):
+        make_due()
+        public = figures(client.get("/naloxone/").content.decode())
+        shared = figures(
+            staff_client(coordinator_a)
+            .get(
+                f"/org/{org_a.slug}/outreach/report/",
+                {"first": "2026-10-01", "last": "2026-10-31", "shared": "on"},
+            )
+            .content.decode()
+        )
+    # then A's 30 is there, but the public October figure is hidden ("x"), since 33 - 30
+    # would give B's 3 away
+    assert shared["naloxone-given"] == ["30"]
+    october = public["naloxone-given"][-1]
+    assert revealed(october, shared["naloxone-given"][0]) is None
+    assert october == "x"

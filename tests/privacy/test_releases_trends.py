@@ -5,6 +5,7 @@ releases of whole closed blocks of weeks, suppressed jointly, so none of them wo
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,8 +15,10 @@ import time_machine
 from harbour.alerts import services as alerts
 from harbour.alerts.models import ReportKind
 from harbour.core.releases import make_due
+from harbour.core.roles import Role
+from harbour.outreach import services as outreach
 from harbour.surveillance import services
-from harbour.surveillance.models import DetectionSettings, Source
+from harbour.surveillance.models import DetectionSettings, OverdoseEvent, Source
 from harbour.surveillance.services import EventIn
 
 pytestmark = pytest.mark.django_db
@@ -61,19 +64,35 @@ def bars(html: str) -> list[int | None]:
     return out
 
 
-def test_one_anonymous_report_changes_nothing_public_until_its_block_is_released(sharing, client):
+def test_one_anonymous_report_changes_nothing_public_until_its_block_is_released(
+    sharing, client, make_member
+):
     # given nine overdoses in K7L over the last weeks, and the releases due today made
     for n in range(9):
         add(sharing, MONDAY - timedelta(days=2 + 3 * n), "K7L", f"k7l:{n}")
     with time_machine.travel(NOW, tick=False):
         make_due()
         before = figures(client)
-    # when someone reports one overdose in K7L, anonymously
+    # when someone reports one overdose in K7L, anonymously,
     with time_machine.travel(NOW, tick=False):
         report = alerts.report_create(
             kind=ReportKind.OVERDOSE, what_happened="my friend went down at the park", fsa="K7L"
         )
     assert report is not None
+    # and an outreach team of the sharing organization records an overdose it responded to
+    coordinator = make_member(sharing, Role.COORDINATOR)
+    van = outreach.team_save(actor=coordinator, organization=sharing, name="Van", fsa="K7L")
+    with time_machine.travel(NOW + timedelta(minutes=30), tick=False):
+        stored = outreach.responses_record(
+            actor=coordinator,
+            organization=sharing,
+            records=[
+                {"id": str(uuid.uuid4()), "team": str(van.pk), "fsa": "K7L",
+                 "naloxone_doses": 2, "route": "nasal", "outcome": "recovered"}
+            ],
+        )  # fmt: skip
+    assert [r.status for r in stored] == ["stored"]
+    assert OverdoseEvent.objects.filter(source=Source.OUTREACH, fsa="K7L").count() == 1
     # then an attacker polling the page every two hours for a day, while the scheduler runs
     # every hour, sees exactly the same figures (on the live page, K7L's count and "this
     # week" went up by one at once)
@@ -92,7 +111,8 @@ def test_one_anonymous_report_changes_nothing_public_until_its_block_is_released
     assert later - NOW >= timedelta(days=7 + 5)  # never before the week's end plus the lag
     with time_machine.travel(later, tick=False):
         after = table(figures(client))
-    # K7L's block now holds two of the nine earlier events and the report: three, "<5"
+    # K7L's block now holds two of the nine earlier events, the report and the outreach
+    # response: four, "<5"
     assert after["K7L"][-1] == "&lt;5"
     assert later.date() == date(2026, 12, 28)  # the block 23 Nov - 20 Dec, a week after
 

@@ -79,6 +79,7 @@ def linked(
     groups: Sequence[tuple[str, Sequence[str]]],
     *,
     published: Collection[str] | None = None,
+    known: Collection[str] = (),
 ) -> dict[str, Cell]:
     """Joint suppression of named counts tied by additive groups ``(total, parts)``.
 
@@ -86,9 +87,13 @@ def linked(
     published (a complement such as "used but not reversed" is computed only so that its
     smallness is protected). Then, until nothing changes, every group with exactly one hidden
     member (its total or one part) hides another: the smallest non-zero shown part, or the
-    total when no part can be hidden; those are "complement". A key not in ``published`` is
-    never shown, so hiding it costs nothing: it is chosen first as a complement. Callers show
-    only the published keys. A hidden count can still be bounded, never worked out exactly by
+    total when no part can be hidden; those are "complement". A non-zero key not in
+    ``published`` is never shown, so hiding it costs nothing: it is chosen first as a
+    complement (not a zero one: a count known to be zero protects nothing). Callers show
+    only the published keys. Keys in ``known`` are seen by someone elsewhere (one
+    organization's own figures in its version to share): they are never chosen as a
+    complement, since hiding them here would protect nothing; a group whose other parts are
+    all known hides its total. A hidden count can still be bounded, never worked out exactly by
     subtracting shown counts within a group (the usual standard for small-cell rules).
     """
     for total, parts in groups:
@@ -101,7 +106,10 @@ def linked(
     reasons: dict[str, str] = {k: SMALL for k, v in values.items() if is_small(v)}
 
     def pick(candidates: Sequence[str]) -> str | None:
-        free = [(0, i, k) for i, k in enumerate(candidates) if k not in shown_keys]
+        candidates = [k for k in candidates if k not in known]
+        free = [
+            (0, i, k) for i, k in enumerate(candidates) if k not in shown_keys and values[k] > 0
+        ]
         costly = [(values[k], i, k) for i, k in enumerate(candidates) if values[k] > 0]
         best = min(free or costly, default=None)
         return best[2] if best else None
@@ -115,7 +123,7 @@ def linked(
             if len(hidden) != 1:
                 continue
             choice = pick([p for p in parts if p not in reasons])
-            if choice is None and hidden[0] != total:
+            if choice is None and hidden[0] != total and total not in known:
                 choice = total
             if choice is not None:
                 reasons[choice] = COMPLEMENT

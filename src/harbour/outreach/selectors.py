@@ -542,6 +542,19 @@ def shared_cells(
     was not given in. Keys not in ``published`` are computed only to be protected. The totals
     of the supplies, recipients and outcomes are also under "total:supply", "total:recipient"
     and "total:outcome"."""
+    v, groups, hidden, totals = _figures(report)
+    shown = set(v) - hidden if published is None else set(published)
+    cells = suppression.linked(v, groups, published=shown)
+    for prefix, key in totals.items():
+        cells[f"total:{prefix}"] = cells[key]
+    return cells
+
+
+def _figures(
+    report: Report,
+) -> tuple[dict[str, int], list[tuple[str, list[str]]], set[str], dict[str, str]]:
+    """The named counts of a report, the sums they make, the keys never shown, and the keys
+    of the supplies', recipients' and outcomes' totals."""
     v: dict[str, int] = {
         "encounters": report.encounters,
         "people": report.people,
@@ -606,11 +619,7 @@ def shared_cells(
         "responses-no-reversal", "kit-reversal", "kit-no-reversal", "kit-no-refill",
         "not-reversed",
     }  # fmt: skip
-    shown = set(v) - hidden if published is None else set(published)
-    cells = suppression.linked(v, groups, published=shown)
-    for prefix, key in totals.items():
-        cells[f"total:{prefix}"] = cells[key]
-    return cells
+    return v, groups, hidden, totals
 
 
 def present(report: Report, *, shared: bool) -> Presented:
@@ -702,10 +711,54 @@ def public_labels() -> dict[str, str]:
 def naloxone_release(start: date, end: date) -> dict[str, Any]:
     """The public figures of one closed calendar month ``[start, end)``, every organization
     together, as stored in a release: the few figures the page shows, suppressed with all the
-    others they are tied to (:func:`shared_cells`), so "used" minus "reversals" or the kits
-    minus their parts never gives a count 1–4."""
-    report = public_report(first=start, last=end - timedelta(days=1))
-    cells = shared_cells(report, published=PUBLIC_FIGURES)
+    others they are tied to (the sums of :func:`shared_cells`), so "used" minus "reversals" or
+    the kits minus their parts never gives a count 1–4. Each organization's own figures are
+    parts of the total too, and known to whoever holds its version to share of the month: they
+    are never hidden here to protect another, so where the others' part is small, the total is
+    hidden instead (else the total minus one organization's figure would give it away)."""
+    last = end - timedelta(days=1)
+    whole = public_report(first=start, last=last)
+    values, groups, _hidden, _totals = _figures(whole)
+    base_keys, base_groups = list(values), list(groups)
+    zone = _tz()
+    since = datetime.combine(start, time.min, zone)
+    until = datetime.combine(end, time.min, zone)
+    orgs = sorted(
+        {str(o) for o in Encounter.objects.filter(occurred_at__gte=since, occurred_at__lt=until)
+         .values_list("organization_id", flat=True).distinct()}
+        | {str(o) for o in Distribution.objects.filter(given_at__gte=since, given_at__lt=until)
+           .values_list("organization_id", flat=True).distinct()}
+        | {str(o) for o in OverdoseResponse.objects.filter(
+            occurred_at__gte=since, occurred_at__lt=until
+        ).values_list("organization_id", flat=True).distinct()}
+        | {str(o) for o in TrainingSession.objects.filter(held_on__gte=start, held_on__lte=last)
+           .values_list("organization_id", flat=True).distinct()}
+        | {str(o) for o in KitUseReport.objects.filter(used_on__gte=start, used_on__lte=last)
+           .exclude(organization=None).values_list("organization_id", flat=True).distinct()}
+    )  # fmt: skip
+    known: set[str] = set()
+    rest = dict(values)
+    for org in orgs:
+        own = _compute(
+            start,
+            last,
+            Encounter.objects.filter(organization_id=org),
+            Distribution.objects.filter(organization_id=org),
+            OverdoseResponse.objects.filter(organization_id=org),
+            TrainingSession.objects.filter(organization_id=org),
+            KitUseReport.objects.filter(organization_id=org),
+        )
+        part, part_groups, part_hidden, _t = _figures(own)
+        values.update({f"{org}/{k}": n for k, n in part.items()})
+        groups += [(f"{org}/{t}", [f"{org}/{p}" for p in ps]) for t, ps in part_groups]
+        known |= {f"{org}/{k}" for k in part if k not in part_hidden}
+        for k, n in part.items():
+            rest[k] = rest.get(k, 0) - n
+    # what no organization holds (kit reports from areas no organization serves)
+    values.update({f"-/{k}": n for k, n in rest.items()})
+    groups += [(f"-/{t}", [f"-/{p}" for p in ps]) for t, ps in base_groups]
+    groups += [(k, [*(f"{org}/{k}" for org in orgs), f"-/{k}"]) for k in base_keys]
+    cells = suppression.linked(values, groups, published=set(PUBLIC_FIGURES), known=known)
     return {"figures": [{"code": code, "value": str(cells[code])} for code in PUBLIC_FIGURES]}
 
 
