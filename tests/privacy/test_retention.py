@@ -536,3 +536,31 @@ def test_a_responder_and_a_mentor_who_stopped_are_erased_a_year_later(
         run_job("mentoring.mentors-purge", run_tasks)
     assert {value: find_everywhere(value) for value in secrets} == {v: [] for v in secrets}
     assert Mentor.objects.get().identities == "" and Responder.objects.count() == 1
+
+
+def test_audit_events_written_before_keep_no_email_after_the_migration(two_orgs):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "harbour.core.migrations.0010_scrub_emails_from_audit_metadata"
+    )
+    coordinator = two_orgs["coordinator"]
+    # given events as the old code wrote them
+    old = [
+        AuditEvent.objects.create(action="member-remove", metadata={"user": coordinator.email}),
+        AuditEvent.objects.create(
+            action="member-invite", metadata={"email": "quill.old@example.org", "role": "viewer"}
+        ),
+        AuditEvent.objects.create(action="login-failed", metadata={"account": "gone@example.org"}),
+    ]
+    # when the data migration runs
+    migration.scrub(apps, None)
+    # then
+    assert [AuditEvent.objects.get(pk=e.pk).metadata for e in old] == [
+        {"user": coordinator.pk},
+        {"role": "viewer"},
+        {"account": "removed"},
+    ]
+    assert find_everywhere("quill.old@example.org") == []
