@@ -283,6 +283,7 @@ def test_a_suggestion_contact_is_gone_once_reviewed_and_after_30_days_in_any_cas
     with later(366):
         run_job("meetings.purge", run_tasks)
     assert find_everywhere("the door code changed") == []
+    assert find_everywhere("it moved upstairs") == []  # a year unreviewed: deleted too
 
 
 # --- outreach: encounter and response notes, client codes ---------------------------------------
@@ -564,3 +565,19 @@ def test_audit_events_written_before_keep_no_email_after_the_migration(two_orgs)
         {"account": "removed"},
     ]
     assert find_everywhere("quill.old@example.org") == []
+
+
+def test_expired_sign_in_sessions_are_deleted(run_tasks):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+
+    store = SessionStore()
+    store["who"] = "quill"
+    store.set_expiry(3600)
+    store.create()
+    with later(1 / 48):  # half an hour
+        run_job("core.sessions-prune", run_tasks)
+    assert Session.objects.count() == 1
+    with later(2):
+        run_job("core.sessions-prune", run_tasks)
+    assert Session.objects.count() == 0
