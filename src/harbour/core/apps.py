@@ -21,7 +21,8 @@ class CoreConfig(AppConfig):
             task=heartbeat,
         )
         schedule.register("core.releases", every=timedelta(hours=1), task=make_releases)
-        from harbour.core.retention import audit_prune_task
+        from harbour.core.retention import audit_prune_task, sessions_prune_task
 
-        # the audit trail is kept seven years
+        # the audit trail is kept seven years; expired sign-in sessions go within the hour
         schedule.register("core.audit-prune", every=timedelta(days=1), task=audit_prune_task)
+        schedule.register("core.sessions-prune", every=timedelta(hours=1), task=sessions_prune_task)

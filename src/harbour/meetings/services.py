@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -587,8 +588,9 @@ SUGGESTION_KEPT_DAYS = 365
 def suggestion_purge(*, now: datetime | None = None) -> dict[str, int]:
     """Erase the way to reach the person who suggested a change ``SUGGESTION_CONTACT_DAYS``
     after they gave it, reviewed or not (a review erases it at once), and delete suggestions
-    reviewed ``SUGGESTION_KEPT_DAYS`` ago (their words are the public's free text; the audit
-    trail keeps what was decided). The ``meetings.purge`` job; idempotent."""
+    reviewed ``SUGGESTION_KEPT_DAYS`` ago or left unreviewed that long (their words are the
+    public's free text; the audit trail keeps what was decided). The ``meetings.purge`` job;
+    idempotent."""
     now = now or timezone.now()
     contacts = (
         MeetingSuggestion.objects.filter(
@@ -597,8 +599,9 @@ def suggestion_purge(*, now: datetime | None = None) -> dict[str, int]:
         .exclude(contact="")
         .update(contact="")
     )
+    year = now - timedelta(days=SUGGESTION_KEPT_DAYS)
     deleted, _rows = MeetingSuggestion.objects.filter(
-        reviewed_at__lt=now - timedelta(days=SUGGESTION_KEPT_DAYS)
+        Q(reviewed_at__lt=year) | Q(status=SuggestionStatus.PENDING, created_at__lt=year)
     ).delete()
     return {"contacts": contacts, "deleted": deleted}
 
