@@ -188,6 +188,9 @@ else:
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # The worker proves it runs by recording a heartbeat this often (seconds).
 HARBOUR_HEARTBEAT_SECONDS = int(env("HARBOUR_HEARTBEAT_SECONDS", "30"))
+# Finished task rows (their arguments and return values) are deleted after this long.
+HARBOUR_TASK_RESULTS_KEEP_SECONDS = int(env("HARBOUR_TASK_RESULTS_KEEP_SECONDS", "3600"))
+HARBOUR_TASK_FAILURES_KEEP_SECONDS = int(env("HARBOUR_TASK_FAILURES_KEEP_SECONDS", "86400"))
 
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -23,6 +23,29 @@ def heartbeat(worker: str | None = None) -> str:
 
 
 @task()
+def prune_task_results() -> int:
+    """Delete finished task rows: successful ones after ``HARBOUR_TASK_RESULTS_KEEP_SECONDS``
+    (one hour), failed ones after ``HARBOUR_TASK_FAILURES_KEEP_SECONDS`` (one day, to read
+    the error). A row holds the task's arguments (email addresses, message texts) and return
+    value, so none is kept longer than needed to see the queue working."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import Q
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    ok_before = now - timedelta(seconds=settings.HARBOUR_TASK_RESULTS_KEEP_SECONDS)
+    failed_before = now - timedelta(seconds=settings.HARBOUR_TASK_FAILURES_KEEP_SECONDS)
+    deleted, _ = DBTaskResult.objects.filter(
+        Q(status=TaskResultStatus.SUCCESSFUL, finished_at__lte=ok_before)
+        | Q(status=TaskResultStatus.FAILED, finished_at__lte=failed_before)
+    ).delete()
+    return int(deleted)
+
+
+@task()
 def send_email(
     *, to: list[str], subject: str, body: str, idempotency_key: str | None = None
 ) -> int:
