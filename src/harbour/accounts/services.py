@@ -91,7 +91,7 @@ def invitation_token(invitation_id: object) -> str:
 
 
 def _invitation_email(invitation: Invitation, token: str) -> tuple[str, str]:
-    url = absolute_url("accounts:invitation", token=token)
+    url = absolute_url("accounts:invitation-link", token=token)
     parts = []
     subjects = []
     for language in ("en", "fr"):

@@ -32,7 +32,7 @@ def prune_task_results() -> int:
 
     from django.conf import settings
     from django.db.models import Q
-    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.compat import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
     now = timezone.now()
