@@ -170,19 +170,31 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache (Redis when REDIS_URL is set; rate limits and sessions at scale) -----------------
+# --- Cache (rate limits, allauth's sign-in limits) ------------------------------------------
+# Shared by every process: Redis when REDIS_URL is set, else a table in the database (made by
+# `harbour migrate`: core migration cache_table). Tests use one process's memory.
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
-else:
+elif HARBOUR_ENV == "test":
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "harbour",
         }
     }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "harbour_cache",
+        }
+    }
+# Addresses or networks of reverse proxies whose X-Forwarded-For is believed (comma-separated,
+# e.g. "127.0.0.1,10.0.0.0/8"). Empty: the header is ignored and the connection's address counts.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
 # --- Tasks ----------------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
