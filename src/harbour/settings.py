@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    "harbour.core.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "harbour.core.middleware.ApiJsonErrorsMiddleware",
@@ -294,11 +295,34 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Encryption at rest for contact details: Fernet keys, newest first (see notify/crypto.py).
 HARBOUR_FIELD_KEYS = env_list("HARBOUR_FIELD_KEYS")
 HARBOUR_BLIND_INDEX_KEY = env("HARBOUR_BLIND_INDEX_KEY")
+if PRODUCTION:
+    # Derived from SECRET_KEY, the keys would fall with it (and a new SECRET_KEY would make
+    # every stored phone number and address unreadable): production sets its own.
+    if not HARBOUR_FIELD_KEYS or not HARBOUR_BLIND_INDEX_KEY:
+        raise ImproperlyConfigured(
+            "HARBOUR_ENV=production needs HARBOUR_FIELD_KEYS (Fernet keys, newest first) and "
+            "HARBOUR_BLIND_INDEX_KEY (32+ random characters)."
+        )
+    from cryptography.fernet import Fernet
+
+    for _key in HARBOUR_FIELD_KEYS:
+        try:
+            Fernet(_key.encode())
+        except ValueError as _exc:
+            raise ImproperlyConfigured(
+                "HARBOUR_FIELD_KEYS holds a value that is not a Fernet key (make one with "
+                "`python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'`)."
+            ) from _exc
+    if len(HARBOUR_BLIND_INDEX_KEY) < 32:
+        raise ImproperlyConfigured("HARBOUR_BLIND_INDEX_KEY needs 32+ random characters.")
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")
 TWILIO_FROM = env("TWILIO_FROM")  # a number (+1...) or a messaging service SID (MG...)
 TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", "https://api.twilio.com")
 TWILIO_STATUS_CALLBACK_URL = env("TWILIO_STATUS_CALLBACK_URL")
+# twilio, console or none; empty: twilio with credentials, else console (none in production)
+NOTIFY_SMS_BACKEND = env("NOTIFY_SMS_BACKEND")
 NOTIFY_SMS_PER_SECOND = float(env("NOTIFY_SMS_PER_SECOND", "0") or 0)
 NOTIFY_EMAIL_PER_SECOND = float(env("NOTIFY_EMAIL_PER_SECOND", "0") or 0)
 NOTIFY_LEASE_SECONDS = float(env("NOTIFY_LEASE_SECONDS", "120") or 120)
