@@ -10,8 +10,9 @@ authenticator only asks for a recent sign-in). Only demo accounts in demo mode
 (``HARBOUR_DEMO_MODE``) are spared.
 
 Which methods a session passed is allauth's record (``allauth.account.authentication``): its
-MFA step, its re-authentication page, and Harbour's TOTP set-up (``receivers.on_mfa_added``)
-each add an ``mfa`` entry for this user in this session.
+MFA step and its re-authentication page add an ``mfa`` entry for this user in this session, and
+so does this middleware when the set-up page succeeds (it checked a code from the new
+authenticator; allauth does not record that one).
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ class RequireStaffMfaMiddleware:
         if _mfa_exempt(user):
             return self.get_response(request)
         if needs_mfa_setup(user):
+            if request.method == "POST" and request.path == reverse("mfa_activate_totp"):
+                return self._set_up(request, user)
             if not request.path.startswith(ALLOWED_PREFIXES):
                 messages.warning(
                     request,
@@ -91,3 +94,13 @@ class RequireStaffMfaMiddleware:
                 url = f"{url}?{urlencode({'next': request.path})}"
             return HttpResponseRedirect(url)
         return self.get_response(request)
+
+    def _set_up(self, request: HttpRequest, user: object) -> HttpResponse:
+        response = self.get_response(request)
+        totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+        if totp is not None:
+            # allauth.account.internal: the same record its own MFA step writes
+            from allauth.account.internal.flows.login import record_authentication
+
+            record_authentication(request, user, "mfa", id=totp.pk, type="totp")  # type: ignore[arg-type]
+        return response

@@ -49,16 +49,16 @@ def _may_see_details(request: HttpRequest) -> bool:
 @router.get(
     "/health",
     auth=None,
-    response={200: HealthOut, 503: HealthOut},
+    response=HealthOut,
     exclude_none=True,
     summary="Database and worker health",
 )
-def health(request: HttpRequest) -> tuple[int, dict[str, object]]:
-    """Anyone gets `{"status": "ok"}` (HTTP 200) or `{"status": "stale"}` (HTTP 503) and
-    nothing else. An API key or a signed-in staff member also gets the details: `ok` when the
-    database answers and a worker ran its heartbeat recently; `degraded` when the worker is
-    stale or unknown, or when check-in steps are overdue (`checkins.lag_seconds`: how late the
-    oldest due step is); `error` when the database fails (HTTP 503 for both)."""
+def health(request: HttpRequest) -> dict[str, object]:
+    """Anyone gets `{"status": "ok"}` or `{"status": "stale"}` and nothing else. An API key or
+    a signed-in staff member also gets the details: `ok` when the database answers and a worker
+    ran its heartbeat recently; `degraded` when the worker is stale or unknown, or when check-in
+    steps are overdue (`checkins.lag_seconds`: how late the oldest due step is); `error` when
+    the database fails."""
     from harbour.checkins.watchdog import status as checkin_status
 
     db = database_status()
@@ -66,10 +66,9 @@ def health(request: HttpRequest) -> tuple[int, dict[str, object]]:
     checkins = checkin_status() if db == "ok" else None
     healthy = worker["status"] == "ok" and (checkins is None or checkins["status"] == "ok")
     status = "error" if db != "ok" else ("ok" if healthy else "degraded")
-    code = 200 if status == "ok" else 503
     if not _may_see_details(request):
-        return code, {"status": "ok" if status == "ok" else "stale"}
-    return code, {
+        return {"status": "ok" if status == "ok" else "stale"}
+    return {
         "status": status,
         "version": __version__,
         "database": db,
