@@ -103,15 +103,21 @@ def test_harbour_serve_logs_no_address_query_or_token(tmp_path: Path):
 
 
 def test_djangos_request_log_through_harbours_handler_has_no_token(client, db):
-    # given the console handler Harbour's LOGGING gives Django's loggers
-    handler = next(h for h in logging.getLogger("django").handlers if h.name == "console")
+    # given every stream handler Harbour's LOGGING gives the root and Django's loggers
+    handlers = {
+        h
+        for name in ("", "django", "django.request")
+        for h in logging.getLogger(name).handlers
+        if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
+    }
     buffer = io.StringIO()
-    previous = handler.setStream(buffer)  # type: ignore[attr-defined]
+    previous = {h: h.setStream(buffer) for h in handlers}
     try:
         # when a responder link that does not exist is opened
         response = client.get(f"/checkin/r/{TOKEN}/?near={NEAR}", REMOTE_ADDR=FORWARDED)
     finally:
-        handler.setStream(previous)  # type: ignore[attr-defined]
+        for h, stream in previous.items():
+            h.setStream(stream)  # type: ignore[arg-type]
     # then the "Not Found" warning names the page, not the link
     assert response.status_code == 404
     logged = buffer.getvalue()
