@@ -228,6 +228,13 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "none"  # staff arrive by invitation: the email is proven there
+# A new address is confirmed from its own mailbox before it replaces the old one, and the old
+# address is told (as it is of password and two-factor changes).
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# ...which lets staff with two-factor authentication start a change too: the new address is
+# unconfirmed until then, and a password reset goes to confirmed addresses only (adapter).
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False

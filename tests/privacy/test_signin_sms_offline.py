@@ -41,6 +41,15 @@ def test_without_twilio_settings_a_text_never_leaves_the_machine(
             raise OSError("outbound connection refused by the test")
         return real_socket_connect(self, address)
 
+    real_getaddrinfo = socket.getaddrinfo
+
+    def watch_lookup(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if host not in ("127.0.0.1", "localhost", "::1", None):
+            outbound.append(host)  # a name looked up to be connected to
+            raise OSError("outbound lookup refused by the test")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", watch_lookup)
     monkeypatch.setattr(socket, "create_connection", watch)
     monkeypatch.setattr(socket.socket, "connect", watch_socket)
     # when a text is queued and the real worker delivers what is due

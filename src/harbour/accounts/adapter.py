@@ -28,6 +28,16 @@ class AccountAdapter(DefaultAccountAdapter):
 
         return client_address(request) or "0.0.0.0"  # noqa: S104 (a key, not a bind)
 
+    def send_password_reset_mail(self, user: Any, email: str, context: dict[str, Any]) -> None:
+        """Only to an address the account has proven: allauth also finds an account by an
+        address still waiting for its confirmation (an email change under way), which would
+        hand the account to whoever typed that address."""
+        from allauth.account.models import EmailAddress
+
+        proven = EmailAddress.objects.filter(user=user, email__iexact=email, verified=True)
+        if proven.exists():
+            super().send_password_reset_mail(user, email, context)
+
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         """Queue the message for the worker instead of talking to SMTP inside the request.
 
