@@ -9,7 +9,6 @@ from harbour.core import views as core_views
 from harbour.directory.hsds_api import api as hsds_api
 
 
-
 def admin_login(request: HttpRequest, extra_context: object = None) -> HttpResponse:
     """The admin site signs in through allauth, like every page: rate-limited, and with the
     second factor (Django's own admin login form checks a password only)."""

@@ -240,7 +240,9 @@ def test_password_reset_by_email(client, org_a, make_member, run_tasks):
     assert mail.outbox[0].subject == "Harbour: Password Reset Email"
     assert mail.outbox[0].body.startswith("Hello from Harbour.")
     # the worker writes the link on HARBOUR_BASE_URL, never on the request's Host header
-    link = re.search(r"http://127.0.0.1:8000(/accounts/password/reset/key/\S+)", mail.outbox[0].body)
+    link = re.search(
+        r"http://127.0.0.1:8000(/accounts/password/reset/key/\S+)", mail.outbox[0].body
+    )
     assert link is not None
     form = client.get(link.group(1), follow=True)
     action = form.redirect_chain[-1][0] if form.redirect_chain else link.group(1)

@@ -56,7 +56,7 @@ def test_harbour_serve_logs_no_address_query_or_token(tmp_path: Path):
     }
     env.update(HARBOUR_VAR_DIR=str(tmp_path), HARBOUR_ENV="development", WEB_CONCURRENCY="1")
     out = (tmp_path / "out.log").open("w")
-    server = subprocess.Popen(  # noqa: S603
+    server = subprocess.Popen(
         [sys.executable, "-m", "harbour.cli", "serve", "--bind", f"127.0.0.1:{port}"],
         env=env,
         stdout=out,
@@ -129,7 +129,10 @@ def test_djangos_request_log_through_harbours_handler_has_no_token(client, db):
     ("path", "cleaned"),
     [
         (f"/checkin/s/{TOKEN}/stop/", "/checkin/s/…/stop/"),
-        ("/accounts/password/reset/key/3f2a9c-abc123def456abc123/", "/accounts/password/reset/key/…/"),
+        (
+            "/accounts/password/reset/key/3f2a9c-abc123def456abc123/",
+            "/accounts/password/reset/key/…/",
+        ),
         ("/accounts/confirm-email/MQ:1tXyZa:AbCdEf/", "/accounts/confirm-email/…/"),
         ("/alerts/unsubscribe/abcdefghijklmnopqrstuvwxyzabcdef/", "/alerts/unsubscribe/…/"),
         (f"/find/?near={NEAR}", "/find/"),

@@ -82,7 +82,7 @@ def _check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         }
     }
     base.update(HARBOUR_VAR_DIR=str(tmp_path), **env)
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [sys.executable, "-m", "harbour.cli", "check"],
         env=base,
         capture_output=True,

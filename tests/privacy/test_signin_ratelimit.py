@@ -39,8 +39,8 @@ def test_two_processes_share_one_limit(tmp_path: Path):
     )
     call = [sys.executable, "-c", SCRIPT]
     # when one client sends 10 requests to each, against a limit of 10 an hour
-    first = subprocess.run(call, env=env, capture_output=True, text=True, timeout=300)  # noqa: S603
-    second = subprocess.run(call, env=env, capture_output=True, text=True, timeout=300)  # noqa: S603
+    first = subprocess.run(call, env=env, capture_output=True, text=True, timeout=300)
+    second = subprocess.run(call, env=env, capture_output=True, text=True, timeout=300)
     # then the first process lets 10 through and the second none (an hour boundary between the
     # two runs would start a new window: both counts would then be 10, so it is told apart)
     assert first.returncode == 0, first.stderr[-2000:]

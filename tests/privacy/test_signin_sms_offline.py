@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from harbour.notify import services
-from harbour.notify.models import Message, Status
+from harbour.notify.models import Status
 
 pytestmark = pytest.mark.django_db
 

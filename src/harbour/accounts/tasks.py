@@ -49,7 +49,9 @@ def send_password_reset(*, user_id: str, email: str, language: str = "") -> int:
 
 
 @task()
-def send_email_confirmation(*, email_address_id: int, signup: bool = False, language: str = "") -> int:
+def send_email_confirmation(
+    *, email_address_id: int, signup: bool = False, language: str = ""
+) -> int:
     """Email the link that confirms an address (allauth's signed key, made now)."""
     from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 
