@@ -22,10 +22,14 @@ class CheckinsOut(Schema):
 
 class HealthOut(Schema):
     status: str
-    version: str | None = None
-    database: str | None = None
-    worker: WorkerOut | None = None
-    checkins: CheckinsOut | None = None
+    version: str
+    database: str
+    worker: WorkerOut
+    checkins: CheckinsOut | None
+
+
+class PublicHealthOut(Schema):
+    status: str
 
 
 def _may_see_details(request: HttpRequest) -> bool:
@@ -49,8 +53,7 @@ def _may_see_details(request: HttpRequest) -> bool:
 @router.get(
     "/health",
     auth=None,
-    response=HealthOut,
-    exclude_none=True,
+    response=HealthOut | PublicHealthOut,
     summary="Database and worker health",
 )
 def health(request: HttpRequest) -> dict[str, object]:
