@@ -58,7 +58,7 @@ def needs_mfa_setup(user: object) -> bool:
 
 def session_passed_mfa(request: HttpRequest, user: object) -> bool:
     """Whether this session's sign-in included a second factor for ``user``."""
-    records = get_authentication_records(request, user)  # type: ignore[arg-type]
+    records = get_authentication_records(request, user)
     return any(record.get("method") == "mfa" for record in records)
 
 
@@ -102,5 +102,5 @@ class RequireStaffMfaMiddleware:
             # allauth.account.internal: the same record its own MFA step writes
             from allauth.account.internal.flows.login import record_authentication
 
-            record_authentication(request, user, "mfa", id=totp.pk, type="totp")  # type: ignore[arg-type]
+            record_authentication(request, user, "mfa", id=totp.pk, type="totp")
         return response
