@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.cache.backends.db import DatabaseCache
 from django.core.management import call_command
+from django.db import connection
 from django.test import RequestFactory
 
 from harbour.core import ratelimit
@@ -19,6 +20,7 @@ SCRIPT = """
 import django
 django.setup()
 from django.core.management import call_command
+from django.db import connection
 call_command("createcachetable", verbosity=0)
 from harbour.core.ratelimit import hit
 print(sum(hit("attack", "one-client", 10, 3600) for _ in range(10)))
@@ -67,6 +69,17 @@ def test_two_cache_clients_on_the_database_share_one_limit(settings, monkeypatch
         allowed += ratelimit.hit("attack", "one-client", 10, 3600)
     # then 10 pass
     assert allowed == 10
+    # and the counters (hashed addresses) are deleted once expired, by the pruning job
+    from harbour.core.tasks import prune_task_results
+
+    one.set("rl:attack:other-client:1", 1, timeout=-1)  # a counter whose window is over
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM harbour_cache")
+        assert cursor.fetchone()[0] == 2  # the live counter and the expired one
+    prune_task_results.call()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM harbour_cache")
+        assert cursor.fetchone()[0] == 1
 
 
 def test_a_forged_forwarded_for_does_not_reset_the_limit(settings):

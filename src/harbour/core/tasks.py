@@ -42,7 +42,29 @@ def prune_task_results() -> int:
         Q(status=TaskResultStatus.SUCCESSFUL, finished_at__lte=ok_before)
         | Q(status=TaskResultStatus.FAILED, finished_at__lte=failed_before)
     ).delete()
+    _expire_cache_rows()
     return int(deleted)
+
+
+def _expire_cache_rows() -> None:
+    """Delete expired rows of the database cache (rate-limit counters: hashed client
+    addresses). Django's database cache deletes them only once it holds 300 rows."""
+    from django.core.cache import caches
+    from django.core.cache.backends.db import DatabaseCache
+    from django.db import connections, router
+
+    cache = caches["default"]
+    if not isinstance(cache, DatabaseCache):
+        return
+    db = router.db_for_write(cache.cache_model_class)
+    connection = connections[db]
+    table = connection.ops.quote_name(cache._table)
+    expires = connection.ops.quote_name("expires")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE {expires} < %s",  # noqa: S608 (quoted names)
+            [connection.ops.adapt_datetimefield_value(timezone.now().replace(microsecond=0))],
+        )
 
 
 @task()
