@@ -58,7 +58,7 @@ def _expire_cache_rows() -> None:
         return
     db = router.db_for_write(cache.cache_model_class)
     connection = connections[db]
-    table = connection.ops.quote_name(cache._table)
+    table = connection.ops.quote_name(cache._table)  # type: ignore[attr-defined]
     expires = connection.ops.quote_name("expires")
     with connection.cursor() as cursor:
         cursor.execute(
