@@ -1,6 +1,5 @@
 """Sign-in events become audit events. (Auth signals are the only hook Django and allauth
-offer here; nothing else is done in them, except that setting up TOTP counts as this session's
-second factor: the set-up page checked a code from the new authenticator.)"""
+offer here; nothing else is done in them.)"""
 
 from __future__ import annotations
 
@@ -56,12 +55,6 @@ def on_password_reset(sender: Any, request: Any, user: Any, **kwargs: Any) -> No
 
 @receiver(authenticator_added)
 def on_mfa_added(sender: Any, request: Any, user: Any, authenticator: Any, **kw: Any) -> None:
-    if request is not None and authenticator.type == "totp":
-        # allauth records its own MFA step and re-authentication the same way; activation is
-        # the one code check it does not record (allauth.account.internal: no public API)
-        from allauth.account.internal.flows.login import record_authentication
-
-        record_authentication(request, user, "mfa", id=authenticator.pk, type="totp")
     audit.record(
         action=AuditAction.MFA_ACTIVATE, actor=user, obj=user, metadata={"type": authenticator.type}
     )
