@@ -39,6 +39,32 @@ def _clear_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _force_login_passes_mfa(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Client.force_login`` skips the password; here it also skips the code for a user who has
+    TOTP set up, recording the second factor in the session as allauth's MFA step does (staff
+    pages refuse a session without it). Sign-in itself is tested through the real pages."""
+    import time
+
+    from allauth.mfa.models import Authenticator
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):  # type: ignore[no-untyped-def]
+        original(self, user, backend)
+        totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+        if totp is not None:
+            session = self.session
+            session["account_authentication_methods"] = [
+                {"method": "mfa", "at": time.time(), "id": totp.pk, "type": "totp"}
+            ]
+            session["account_authentication_methods_user"] = str(user.pk)
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 @pytest.fixture
 def make_org(db: None) -> Callable[..., Organization]:
     def make(slug: str = "org-a", **kwargs: str) -> Organization:

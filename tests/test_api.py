@@ -26,14 +26,14 @@ def key_a(org_a, admin_a) -> str:
     ).secret
 
 
-def test_health_reports_database_and_worker(client, run_tasks):
-    before = client.get("/api/v1/health").json()
+def test_health_reports_database_and_worker(client, run_tasks, key_a):
+    before = client.get("/api/v1/health", **auth(key_a)).json()
     assert before["database"] == "ok"
     assert before["worker"] == {"status": "unknown", "last_heartbeat": None}
     assert before["status"] == "degraded"
     heartbeat.enqueue()
     run_tasks()
-    after = client.get("/api/v1/health").json()
+    after = client.get("/api/v1/health", **auth(key_a)).json()
     assert after["worker"]["status"] == "ok"
     assert after["status"] == "ok"
 

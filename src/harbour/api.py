@@ -14,7 +14,7 @@ from ninja import NinjaAPI
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from harbour.accounts.api import router as accounts_router
-from harbour.accounts.middleware import needs_mfa_setup
+from harbour.accounts.middleware import mfa_unsatisfied
 from harbour.accounts.services import api_key_authenticate
 from harbour.core import api_errors
 from harbour.core.api import router as core_router
@@ -25,11 +25,11 @@ from harbour.referrals.api import router as referrals_router
 
 
 class StaffSession(SessionAuth):
-    """A signed-in user who has finished two-factor set-up where it is required."""
+    """A signed-in user whose session passed the second factor where it is required."""
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
-        if user is None or needs_mfa_setup(user):
+        if user is None or mfa_unsatisfied(request, user):
             return None
         return user
 

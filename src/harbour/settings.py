@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    "harbour.core.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "harbour.core.middleware.ApiJsonErrorsMiddleware",
@@ -170,24 +171,39 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache (Redis when REDIS_URL is set; rate limits and sessions at scale) -----------------
+# --- Cache (rate limits, allauth's sign-in limits) ------------------------------------------
+# Shared by every process: Redis when REDIS_URL is set, else a table in the database (made by
+# `harbour migrate`: core migration cache_table). Tests use one process's memory.
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
-else:
+elif HARBOUR_ENV == "test":
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "harbour",
         }
     }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "harbour_cache",
+        }
+    }
+# Addresses or networks of reverse proxies whose X-Forwarded-For is believed (comma-separated,
+# e.g. "127.0.0.1,10.0.0.0/8"). Empty: the header is ignored and the connection's address counts.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
 # --- Tasks ----------------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # The worker proves it runs by recording a heartbeat this often (seconds).
 HARBOUR_HEARTBEAT_SECONDS = int(env("HARBOUR_HEARTBEAT_SECONDS", "30"))
+# Finished task rows (their arguments and return values) are deleted after this long.
+HARBOUR_TASK_RESULTS_KEEP_SECONDS = int(env("HARBOUR_TASK_RESULTS_KEEP_SECONDS", "3600"))
+HARBOUR_TASK_FAILURES_KEEP_SECONDS = int(env("HARBOUR_TASK_FAILURES_KEEP_SECONDS", "86400"))
 
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -212,6 +228,13 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "none"  # staff arrive by invitation: the email is proven there
+# A new address is confirmed from its own mailbox before it replaces the old one, and the old
+# address is told (as it is of password and two-factor changes).
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# ...which lets staff with two-factor authentication start a change too: the new address is
+# unconfirmed until then, and a password reset goes to confirmed addresses only (adapter).
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
@@ -279,11 +302,34 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Encryption at rest for contact details: Fernet keys, newest first (see notify/crypto.py).
 HARBOUR_FIELD_KEYS = env_list("HARBOUR_FIELD_KEYS")
 HARBOUR_BLIND_INDEX_KEY = env("HARBOUR_BLIND_INDEX_KEY")
+if PRODUCTION:
+    # Derived from SECRET_KEY, the keys would fall with it (and a new SECRET_KEY would make
+    # every stored phone number and address unreadable): production sets its own.
+    if not HARBOUR_FIELD_KEYS or not HARBOUR_BLIND_INDEX_KEY:
+        raise ImproperlyConfigured(
+            "HARBOUR_ENV=production needs HARBOUR_FIELD_KEYS (Fernet keys, newest first) and "
+            "HARBOUR_BLIND_INDEX_KEY (32+ random characters)."
+        )
+    from cryptography.fernet import Fernet
+
+    for _key in HARBOUR_FIELD_KEYS:
+        try:
+            Fernet(_key.encode())
+        except ValueError as _exc:
+            raise ImproperlyConfigured(
+                "HARBOUR_FIELD_KEYS holds a value that is not a Fernet key (make one with "
+                "`python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'`)."
+            ) from _exc
+    if len(HARBOUR_BLIND_INDEX_KEY) < 32:
+        raise ImproperlyConfigured("HARBOUR_BLIND_INDEX_KEY needs 32+ random characters.")
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")
 TWILIO_FROM = env("TWILIO_FROM")  # a number (+1...) or a messaging service SID (MG...)
 TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", "https://api.twilio.com")
 TWILIO_STATUS_CALLBACK_URL = env("TWILIO_STATUS_CALLBACK_URL")
+# twilio, console or none; empty: twilio with credentials, else console (none in production)
+NOTIFY_SMS_BACKEND = env("NOTIFY_SMS_BACKEND")
 NOTIFY_SMS_PER_SECOND = float(env("NOTIFY_SMS_PER_SECOND", "0") or 0)
 NOTIFY_EMAIL_PER_SECOND = float(env("NOTIFY_EMAIL_PER_SECOND", "0") or 0)
 NOTIFY_LEASE_SECONDS = float(env("NOTIFY_LEASE_SECONDS", "120") or 120)
@@ -346,13 +392,20 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Logging --------------------------------------------------------------------------------
+# Every record goes through core.logs.ScrubFilter: no client address, no query string, no token
+# from a path. Django's request errors are logged here too, never mailed (no mail_admins).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"scrub": {"()": "harbour.core.logs.ScrubFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "django_tasks_db": {"level": env("LOG_LEVEL", "INFO")},
     },

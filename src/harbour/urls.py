@@ -1,10 +1,23 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path, reverse
 from django.views.i18n import JavaScriptCatalog
 
 from harbour.api import api
 from harbour.core import views as core_views
 from harbour.directory.hsds_api import api as hsds_api
+
+
+def admin_login(request: HttpRequest, extra_context: object = None) -> HttpResponse:
+    """The admin site signs in through allauth, like every page: rate-limited, and with the
+    second factor (Django's own admin login form checks a password only)."""
+    return redirect_to_login(
+        request.GET.get("next") or reverse("admin:index"), login_url=reverse("account_login")
+    )
+
+
+admin.site.login = admin_login  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", core_views.home, name="home"),

@@ -32,6 +32,14 @@ class HarbourUserManager(BaseUserManager["User"]):
         else:
             user.set_unusable_password()
         user.save(using=self._db)
+        # the address an account is made with counts as proven (an invitation reached it, or an
+        # admin typed it); a new one must be confirmed from its mailbox before it replaces this
+        # (allauth's change-email flow: ACCOUNT_CHANGE_EMAIL)
+        from allauth.account.models import EmailAddress
+
+        EmailAddress.objects.using(self._db).create(
+            user=user, email=user.email, verified=True, primary=True
+        )
         return user
 
     def create_user(self, email: str, password: str | None = None, **extra_fields: Any) -> User:

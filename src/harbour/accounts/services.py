@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -20,11 +21,11 @@ from harbour.accounts.models import (
     User,
     hash_token,
 )
+from harbour.accounts.tasks import send_invitation
 from harbour.core import audit
 from harbour.core.models import AuditAction
 from harbour.core.permissions import require_role
 from harbour.core.roles import Role
-from harbour.core.tasks import send_email
 from harbour.core.views import absolute_url
 
 
@@ -82,8 +83,15 @@ def membership_set(
     return membership
 
 
+def invitation_token(invitation_id: object) -> str:
+    """The one-time token of an invitation: a keyed hash of its id, so the worker can write the
+    link again when it sends the email and no queue row or log ever holds the token. Only its
+    SHA-256 is stored; changing SECRET_KEY voids pending invitations."""
+    return salted_hmac("harbour.invitation", str(invitation_id), algorithm="sha256").hexdigest()
+
+
 def _invitation_email(invitation: Invitation, token: str) -> tuple[str, str]:
-    url = absolute_url("accounts:invitation", token=token)
+    url = absolute_url("accounts:invitation-link", token=token)
     parts = []
     subjects = []
     for language in ("en", "fr"):
@@ -99,6 +107,14 @@ def _invitation_email(invitation: Invitation, token: str) -> tuple[str, str]:
                 _("Invitation to join %(org)s on Harbour") % {"org": context["organization"]}
             )
     return " / ".join(subjects), "\n\n----------\n\n".join(parts)
+
+
+def invitation_email_send(*, invitation: Invitation) -> int:
+    """Send the invitation its email now (the worker's side of :func:`member_invite`)."""
+    from django.core.mail import send_mail
+
+    subject, body = _invitation_email(invitation, invitation_token(invitation.id))
+    return send_mail(subject, body, None, [invitation.email], fail_silently=False)
 
 
 @transaction.atomic
@@ -118,15 +134,16 @@ def member_invite(
     Invitation.objects.pending().filter(organization=organization, email__iexact=email).update(
         revoked_at=timezone.now()
     )
-    token = Invitation.new_token()
-    invitation = Invitation.objects.create(
+    invitation = Invitation(
         organization=organization,
         email=email,
         role=role,
-        token_hash=hash_token(token),
         invited_by=actor,
         expires_at=Invitation.default_expiry(),
     )
+    token = invitation_token(invitation.id)
+    invitation.token_hash = hash_token(token)
+    invitation.save()
     audit.record(
         action=AuditAction.MEMBER_INVITE,
         actor=actor,
@@ -134,10 +151,8 @@ def member_invite(
         obj=invitation,
         metadata={"role": role},
     )
-    subject, body = _invitation_email(invitation, token)
-    send_email.enqueue(
-        to=[email], subject=subject, body=body, idempotency_key=f"invitation:{invitation.id}"
-    )
+    # the queue row holds the id only: the worker writes the link (see accounts.tasks)
+    send_invitation.enqueue(invitation_id=str(invitation.id))
     return invitation, token
 
 

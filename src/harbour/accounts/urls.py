@@ -6,7 +6,8 @@ app_name = "accounts"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("invitation/<str:token>/", views.invitation, name="invitation"),
+    path("invitation/", views.invitation, name="invitation"),
+    path("invitation/<str:token>/", views.invitation_link, name="invitation-link"),
     path("<slug:slug>/", views.organization_detail, name="organization"),
     path("<slug:slug>/members/", views.members, name="members"),
     path("<slug:slug>/members/<uuid:membership_id>/role/", views.member_role, name="member-role"),

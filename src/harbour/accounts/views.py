@@ -140,8 +140,20 @@ def invitation_revoke(request: HttpRequest, slug: str, invitation_id: str) -> Ht
     return redirect("accounts:members", slug=org.slug)
 
 
+INVITATION_SESSION_KEY = "harbour_invitation"
+
+
+def invitation_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the email: keep its token in the session and continue at a URL without it,
+    so the token is not left in server logs, the history or a Referer header past this first
+    request."""
+    request.session[INVITATION_SESSION_KEY] = token
+    return redirect("accounts:invitation")
+
+
 @require_http_methods(["GET", "POST"])
-def invitation(request: HttpRequest, token: str) -> HttpResponse:
+def invitation(request: HttpRequest) -> HttpResponse:
+    token = str(request.session.get(INVITATION_SESSION_KEY, ""))
     try:
         invite = services.invitation_for_token(token)
     except services.InvitationError as exc:
@@ -155,6 +167,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             except services.InvitationError as exc:
                 messages.error(request, str(exc))
                 return render(request, "accounts/invitation.html", context, status=400)
+            request.session.pop(INVITATION_SESSION_KEY, None)
             messages.success(request, _("You joined %(org)s.") % {"org": invite.organization.name})
             return redirect("accounts:organization", slug=invite.organization.slug)
         return render(request, "accounts/invitation.html", context)
@@ -172,6 +185,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         except services.InvitationError as exc:
             form.add_error(None, str(exc))
         else:
+            request.session.pop(INVITATION_SESSION_KEY, None)
             login(request, new_user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(
                 request,

@@ -13,7 +13,7 @@ class CoreConfig(AppConfig):
         from django.conf import settings
 
         from harbour.core import schedule
-        from harbour.core.tasks import heartbeat, make_releases
+        from harbour.core.tasks import heartbeat, make_releases, prune_task_results
 
         schedule.register(
             "core.heartbeat",
@@ -26,3 +26,7 @@ class CoreConfig(AppConfig):
         # the audit trail is kept seven years; expired sign-in sessions go within the hour
         schedule.register("core.audit-prune", every=timedelta(days=1), task=audit_prune_task)
         schedule.register("core.sessions-prune", every=timedelta(hours=1), task=sessions_prune_task)
+        # finished task rows hold their arguments (addresses, message texts): kept briefly
+        schedule.register(
+            "core.prune-task-results", every=timedelta(minutes=10), task=prune_task_results
+        )

@@ -74,3 +74,49 @@ class RejectNulMiddleware:
             if b"\x00" in body or b"%00" in body or _JSON_NUL.search(body):
                 return True
         return False
+
+
+# Pages that show or take a person's data: staff pages, sign-in and account pages, the admin,
+# check-in, mentoring and referral pages, drug-checking results, message webhooks, and every
+# page reached by a secret link (core.logs.TOKEN_PREFIXES).
+PRIVATE_PREFIXES = (
+    "/org/",
+    "/accounts/",
+    "/admin/",
+    "/checkin/",
+    "/mentoring/",
+    "/referrals/",
+    "/notify/",
+    "/drugcheck/result/",
+)
+
+
+def is_private(request: HttpRequest) -> bool:
+    """The rule for ``Cache-Control: no-store``: a private page (above), any answer to a
+    signed-in person or to an API key, and any answer to a form sent (a thank-you page)."""
+    from harbour.core.logs import TOKEN_PREFIXES
+
+    if request.path.startswith(PRIVATE_PREFIXES + TOKEN_PREFIXES):
+        return True
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        return True
+    if "HTTP_AUTHORIZATION" in request.META or "HTTP_X_API_KEY" in request.META:
+        return True
+    user = getattr(request, "user", None)
+    return bool(getattr(user, "is_authenticated", False))
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store, private`` on every private response (see :func:`is_private`),
+    replacing whatever the view set, so no browser, shared computer or proxy keeps a copy."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if is_private(request):
+            response["Cache-Control"] = "no-store, private"
+            if "Expires" in response:
+                del response["Expires"]
+        return response

@@ -1,9 +1,16 @@
-"""Rate limits for anonymous endpoints, counted in the cache (Redis when several processes
-serve). The client address is only hashed into a cache key that expires; it is never stored."""
+"""Rate limits for anonymous endpoints, counted in the shared cache (Redis with ``REDIS_URL``,
+else a table in the database), so every web process counts against the same limit. The client
+address is only hashed into a cache key that expires; it is never stored.
+
+The address is the connection's (``REMOTE_ADDR``). ``X-Forwarded-For`` is believed only when
+that connection comes from a proxy listed in ``TRUSTED_PROXIES`` (addresses or networks): the
+client is then the right-most address in the header that is not itself a trusted proxy. A
+header sent by anyone else is ignored, so it cannot make a fresh client of each request."""
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -15,12 +22,41 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 
+def _trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    for proxy in getattr(settings, "TRUSTED_PROXIES", ()) or ():
+        try:
+            if ip in ipaddress.ip_network(proxy, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: the connection's, or the forwarded one behind a trusted proxy."""
+    address = str(request.META.get("REMOTE_ADDR", "") or "")
+    if not _trusted(address):
+        return address
+    forwarded = [
+        part.strip()
+        for part in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")
+        if part.strip()
+    ]
+    for hop in reversed(forwarded):
+        if not _trusted(hop):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return address  # a malformed hop: count the proxy's own address
+    return address
+
+
 def client_key(request: HttpRequest) -> str:
-    address = request.META.get("REMOTE_ADDR", "")
-    if settings.PRODUCTION and getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            address = forwarded.split(",")[-1].strip()
+    address = client_address(request)
     return hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:24]
 
 

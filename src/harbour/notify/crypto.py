@@ -4,7 +4,7 @@ Keys come from settings: ``HARBOUR_FIELD_KEYS`` (Fernet keys, newest first: valu
 with the first and read with any, so a key can be rotated: add the new key first, run
 ``harbour rotate-field-keys``, then drop the old one) and ``HARBOUR_BLIND_INDEX_KEY``. Without
 them (development, tests) both are derived from ``SECRET_KEY``, and ``harbour check --deploy``
-warns (harbour.W001).
+warns (harbour.W001); production refuses to start without them (settings.py).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import smtplib
+import sys
 import threading
 from functools import cache
 from typing import Any
@@ -64,8 +65,40 @@ def twilio_client(account_sid: str, token: str, base_url: str) -> Any:
     return client
 
 
+def sms_backend() -> str:
+    """``twilio`` with credentials; without them ``console`` (texts printed, like the demo's
+    emails; nothing leaves the machine), or ``none`` in production (texts fail: a production
+    log must not hold numbers and messages). ``NOTIFY_SMS_BACKEND`` chooses explicitly."""
+    chosen = str(getattr(settings, "NOTIFY_SMS_BACKEND", "") or "")
+    if chosen:
+        return chosen
+    if settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN and settings.TWILIO_FROM:
+        return "twilio"
+    return "none" if settings.PRODUCTION else "console"
+
+
+_console_lock = threading.Lock()
+
+
+def _console_sms(message: Message) -> str:
+    token = dedupe_token(message)
+    with _console_lock:
+        sys.stdout.write(
+            f"--- SMS (console backend, not sent) {token}\nTo: {message.recipient}\n"
+            f"{message.body}\n---\n"
+        )
+        sys.stdout.flush()
+    return f"console-{token}"
+
+
 def send_sms(message: Message, *, status_callback: str = "") -> str:
     from twilio.base.exceptions import TwilioException, TwilioRestException
+
+    backend = sms_backend()
+    if backend == "console":
+        return _console_sms(message)
+    if backend != "twilio":
+        raise SendError("SMS is not configured (TWILIO_ACCOUNT_SID and others)", permanent=True)
 
     client = twilio_client(
         settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, settings.TWILIO_API_BASE_URL

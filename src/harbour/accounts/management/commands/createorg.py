@@ -54,5 +54,5 @@ class Command(BaseCommand):
                 )
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from exc
-            url = absolute_url("accounts:invitation", token=token)
+            url = absolute_url("accounts:invitation-link", token=token)
             self.stdout.write(f"invited {options['admin_email']} as org admin: {url}")

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from harbour.core.logs import ACCESS_LOG_FORMAT
+
 
 class Command(BaseCommand):
     help = (
@@ -42,6 +44,9 @@ class Command(BaseCommand):
             "--threads", "4",
             "--timeout", "60",
             "--access-logfile", "-",
+            # no client address, query string, token, Referer or User-Agent (core/logs.py)
+            "--logger-class", "harbour.core.logs.AccessLogger",
+            "--access-logformat", ACCESS_LOG_FORMAT,
         ]  # fmt: skip
         procs = [subprocess.Popen(gunicorn)]  # noqa: S603
         if options["with_worker"]:
