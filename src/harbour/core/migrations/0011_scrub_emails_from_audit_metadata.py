@@ -34,7 +34,7 @@ def scrub(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0009_audit_actions_for_retention"),
+        ("core", "0010_cache_table"),
         ("accounts", "0001_initial"),
     ]
 

@@ -12,6 +12,6 @@ def create_cache_table(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("core", "0008_outreach_remove_audit_action")]
+    dependencies = [("core", "0009_release")]
 
     operations = [migrations.RunPython(create_cache_table, migrations.RunPython.noop)]
