@@ -153,9 +153,11 @@ def run(n_events: int, n_requests: int) -> int:
           f"releases made: {len(stored)} (totals {', '.join(total_marks)})")  # fmt: skip
     print(f"making the trends releases: {make_s * 1e3:.0f} ms vs one GROUP BY over the events "
           f"{aggregate_s * 1e3:.1f} ms: {make_ratio:.1f}x")  # fmt: skip
-    print(f"/trends/ from the stored releases: p50 {percentile(loaded, 0.5) * 1e3:.1f} ms, "
-          f"p95 {loaded_p95 * 1e3:.1f} ms with {n_events} events vs p95 {few_p95 * 1e3:.1f} ms "
-          f"with one event per area: {page_ratio:.2f}x; the page says when it was published: {says_when}")  # fmt: skip
+    print(
+        f"/trends/ from the stored releases: p50 {percentile(loaded, 0.5) * 1e3:.1f} ms, "
+        f"p95 {loaded_p95 * 1e3:.1f} ms with {n_events} events vs p95 {few_p95 * 1e3:.1f} ms "
+        f"with one event per area: {page_ratio:.2f}x; says when published: {says_when}"
+    )
 
     goals = {
         "page with every event <= 1.5x the page with one per area (p95)": page_ratio <= 1.5,
