@@ -46,7 +46,7 @@ def test_a_device_sends_its_batch_with_the_session_and_a_retry_stores_nothing_tw
 ):
     # given the street app asks who is signed in and gets a CSRF token
     status = device.get(f"/org/{org.slug}/outreach/status.json")
-    assert status.status_code == 200 and status["Cache-Control"] == "no-store"
+    assert status.status_code == 200 and status["Cache-Control"] == "no-store, private"
     me = status.json()
     assert set(me) == {"user", "organization", "csrf"} and me["organization"] == str(org.pk)
     body = {

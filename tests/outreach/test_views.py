@@ -691,7 +691,7 @@ def test_the_service_worker_and_manifest_make_the_street_app_installable(client,
     worker = client.get(f"/org/{org.slug}/outreach/sw.js")
     assert worker.status_code == 200
     assert worker["Content-Type"] == "text/javascript; charset=utf-8"
-    assert worker["Cache-Control"] == "no-cache"
+    assert worker["Cache-Control"] == "no-store, private"  # every /org/ answer (NoStoreMiddleware)
     body = worker.content.decode()
     base = f"/org/{org.slug}/outreach/"
     assert f'["{base}", "{base}log/", "{base}overdose/"]' in body
