@@ -427,6 +427,7 @@ def test_no_audit_event_holds_a_phone_an_email_or_an_address(two_orgs, make_memb
 
 # --- accounts: removed staff and ended invitations ----------------------------------------------
 
+
 def test_a_removed_staff_member_is_pseudonymised_a_year_after_and_invitations_go(
     two_orgs, make_member, run_tasks
 ):
