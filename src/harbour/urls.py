@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, reverse
 from django.views.i18n import JavaScriptCatalog
@@ -11,7 +12,10 @@ from harbour.directory.hsds_api import api as hsds_api
 
 def admin_login(request: HttpRequest, extra_context: object = None) -> HttpResponse:
     """The admin site signs in through allauth, like every page: rate-limited, and with the
-    second factor (Django's own admin login form checks a password only)."""
+    second factor (Django's own admin login form checks a password only). Someone already
+    signed in without admin rights is told so, not sent to sign in again (that would loop)."""
+    if request.user.is_authenticated:
+        raise PermissionDenied
     return redirect_to_login(
         request.GET.get("next") or reverse("admin:index"), login_url=reverse("account_login")
     )

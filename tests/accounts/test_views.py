@@ -264,3 +264,16 @@ def test_password_reset_for_an_unknown_address_reveals_nothing(client, run_tasks
     # the same answer as for a real account, and no email to a stranger's address
     assert response["Location"] == reverse("account_reset_password_done")
     assert mail.outbox == []
+
+
+def test_a_signed_in_member_without_admin_rights_is_refused_the_admin_site_not_looped(
+    client, admin_a, enable_totp
+):
+    # given an org admin (not Django staff) signed in with their second factor
+    enable_totp(admin_a)
+    client.force_login(admin_a)
+    # when they open the admin site
+    response = client.get("/admin/", follow=True)
+    # then they are told no (403), once, instead of being sent round the sign-in page forever
+    assert response.status_code == 403
+    assert response.redirect_chain == [("/admin/login/?next=/admin/", 302)]
