@@ -329,6 +329,9 @@ def test_a_web_check_in_for_someone_elses_number_never_texts_a_contact_or_a_resp
     assert texts_to(twilio, target) == []
     assert texts_to(twilio, RESPONDER) == []
     assert Callout.objects.count() == 0
+    # and the number that was typed is never promised that someone will come
+    prompts = [t for t in texts_to(twilio, victim) if "time is up" in t]
+    assert prompts and all("nobody will be sent" in t for t in prompts), prompts
 
 
 def test_guessing_the_code_does_not_confirm_someone_elses_number(client, program, twilio):

@@ -490,10 +490,20 @@ def _timed_step(session: Session, now: datetime) -> None:
             _send(
                 f"checkin:{session.pk}:prompt:{due:%Y%m%d%H%M%S%f}",
                 session.phone,
-                _(
-                    "Harbour: your check-in time is up. Reply OK if you are all right, or MORE "
-                    "10 for more time. If we do not hear from you in %(seconds)s seconds, we "
-                    "will send someone."
+                (
+                    _(
+                        "Harbour: your check-in time is up. Reply OK if you are all right, or "
+                        "MORE 10 for more time. If we do not hear from you in %(seconds)s "
+                        "seconds, we will send someone."
+                    )
+                    if session.confirmed_at is not None
+                    # an unconfirmed number calls nobody (see _escalate): never promise it
+                    else _(
+                        "Harbour: your check-in time is up. Reply OK if you are all right, or "
+                        "MORE 10 for more time. Your number was not confirmed, so nobody will "
+                        "be sent: if we do not hear from you in %(seconds)s seconds, we can "
+                        "only tell the staff on duty."
+                    )
                 )
                 % {"seconds": program.grace_seconds},
                 session.lang,

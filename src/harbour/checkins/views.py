@@ -96,7 +96,22 @@ def start(request: HttpRequest) -> HttpResponse:
     """No account. The phone number is kept encrypted and erased hours after the session."""
     form = StartForm(request.POST or None)
     program = services.program_for("")
+    not_served = ""
     if request.method == "POST" and form.is_valid():
+        fsa = form.cleaned_data.get("fsa") or ""
+        if fsa and services.program_for(fsa) is None:
+            # said at the top of the page, with buttons to call, before the person relies on it
+            not_served = fsa
+            return render(
+                request,
+                "checkins/start.html",
+                {
+                    "form": form,
+                    "program": program,
+                    "not_served": not_served,
+                    "not_served_text": services.not_served(fsa),
+                },
+            )
         try:
             session = services.start(
                 _start_data(form), source=_source(form.cleaned_data.get("nonce")), via="web"
