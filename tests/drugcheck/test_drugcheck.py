@@ -178,7 +178,7 @@ def test_import_command(org_a, capsys):
         call_command("import-drugcheck", str(DCBC), format="drugcheckingbc", org="nope")
 
 
-def test_board_is_a_release_of_closed_months_suppressed_jointly(client, org_a):
+def test_board_is_a_release_of_closed_months_counting_its_published_results(client, org_a):
     from harbour.core import releases
 
     # given eight samples checked in October 2026, and no release yet
@@ -189,13 +189,13 @@ def test_board_is_a_release_of_closed_months_suppressed_jointly(client, org_a):
     made = releases.make_due(now=datetime(2026, 11, 8, 17, 0, tzinfo=UTC))
     assert [r.kind for r in made if r.kind == "drugcheck"] == ["drugcheck"]
     data = releases.latest("drugcheck").data  # type: ignore[union-attr]
-    # then the figures are strings, suppressed together: 8 samples, 5 bought as opioids but
-    # hidden ("x") since 8 - 5 would give the 3 others; so no share of them can be shown
-    assert (data["month"], data["samples"], data["opioid"]) == ("2026-10", "8", "x")
-    assert data["watched"] == {"fentanyl": "", "benzodiazepines": "", "xylazine": "",
-                               "nitazenes": ""}  # fmt: skip
+    # then the figures are strings: counts of the 8 results it publishes, exact (5 bought as
+    # opioids), with shares of at least 5 samples only
+    assert (data["month"], data["samples"], data["opioid"]) == ("2026-10", "8", "5")
+    assert set(data["watched"]) == {"fentanyl", "benzodiazepines", "xylazine", "nitazenes"}
+    assert all(v.isdigit() for v in data["watched"].values())
     assert [(r["region"], r["samples"]) for r in data["regions"]] == [
-        ("Kamloops", "<5"), ("Vancouver", "<5"), ("Victoria", "<5"),
+        ("Kamloops", "2"), ("Vancouver", "4"), ("Victoria", "2"),
     ]  # fmt: skip
     # and each result with its month and region only
     assert len(data["results"]) == 8

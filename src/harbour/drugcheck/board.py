@@ -7,17 +7,19 @@ months' suppressions together after they were published).
 
 Two things are published, and they are different in kind:
 
-- **Figures** of the month (samples, samples bought as opioids, the share of those that held
-  fentanyl, benzodiazepines, xylazine or nitazenes, "held what it was bought as", samples by
-  region and by what they were bought as): counts, suppressed jointly with
-  ``core.suppression.linked`` over every table, its margins and the complements behind each
-  share (samples with fentanyl and without it), so no hidden count can be recovered by
-  subtracting shown ones.
 - **Results**, one per sample, as drug-checking services publish them (Drug Checking BC, UNC):
   what it was bought as, its form, what the tests found, with its month and region only: no
   day, no site, no postal area, no free text, nothing about the person. Counting them tells
   how many samples a region had in a month, and that is said plainly on the board: the
   results of anonymous samples are published, not hidden behind a count.
+- **Figures** of the month (samples, samples bought as opioids, the share of those that held
+  fentanyl, benzodiazepines, xylazine or nitazenes, "held what it was bought as", samples by
+  region and by what they were bought as) are counts of those published results, so they are
+  exact: suppressing them would be a pretence (anyone can count the results below) and would
+  hide what matters ("all 6 opioid samples held fentanyl"). A share is given only when at
+  least 5 samples are behind it, for a steadier figure, not for secrecy. The release is still
+  what protects people: nothing appears before its month has closed and the lag has passed, so
+  watching the board never tells the day someone brought a sample.
 
 A sample's region is its health region when it has one (imports from UNC), else its city.
 """
@@ -145,12 +147,14 @@ def groups(regions: list[str]) -> list[tuple[str, list[str]]]:
     return ties
 
 
+SHARE_MINIMUM = 5  # a share of fewer samples says too little to publish as a percent
+
+
 def _share(cells: dict[str, suppression.Cell], part: str, whole: str, rest: str) -> str:
-    """A whole percent, or "" when the share rests on a hidden count or too few samples."""
-    if any(cells[k].suppressed for k in (part, whole, rest)):
+    """A whole percent of published results, or "" when fewer than 5 samples are behind it."""
+    if cells[whole].value < SHARE_MINIMUM:
         return ""
-    fraction = suppression.share(cells[part].value, cells[whole].value)
-    return "" if fraction is None else str(round(fraction * 100))
+    return str(round(cells[part].value / cells[whole].value * 100))
 
 
 def build(start: date, end: date) -> dict[str, Any]:
@@ -170,10 +174,8 @@ def build(start: date, end: date) -> dict[str, Any]:
     counts, regions = tally(samples)
     ties = groups(regions)
     keys = {k for total, parts in ties for k in (total, *parts)}
-    # every key counts as published, complements included: the page shows only some, but a
-    # complement is derivable from shown figures (opioid minus fentanyl), so hiding one must
-    # cost as much as hiding a shown count, and a hidden zero protects nothing
-    cells = suppression.linked({k: counts.get(k, 0) for k in keys}, ties)
+    # counts of the results published below: exact (see the module's docstring)
+    cells = {k: suppression.Cell(counts.get(k, 0)) for k in keys}
 
     def shown(key: str) -> str:
         return str(cells[key])
