@@ -10,7 +10,9 @@ every column, and answers the ``(table, column)`` pairs where ``value`` appears:
 - inside an encrypted value: every Fernet token found in a cell (``EncryptedTextField`` columns,
   or a token copied anywhere else) is decrypted with Harbour's keys and searched too, so
   encryption at rest never hides a value from this scan;
-- in binary columns, decoded as UTF-8 where it can be.
+- in binary columns, decoded as UTF-8 where it can be;
+- a phone number (a value starting with "+") by its last ten digits, in whatever format it was
+  stored ("613 555 0100", "(613) 555-0100").
 
 It reads raw rows through the connection, not models, so a table no model knows about is not
 skipped. Small test databases only: it reads everything.
@@ -64,6 +66,7 @@ def find_everywhere(value: str) -> list[tuple[str, str]]:
     """Every ``(table, column)`` whose cells hold ``value`` (see the module's docstring)."""
     needles = {value.casefold(), json.dumps(value)[1:-1].casefold()}
     needles.discard("")
+    phone = re.sub(r"\D", "", value)[-10:] if value.startswith("+") else ""
     hits: set[tuple[str, str]] = set()
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
@@ -75,7 +78,9 @@ def find_everywhere(value: str) -> list[tuple[str, str]]:
                     if (table, column) in hits:
                         continue
                     text = _plain(_text(cell)).casefold()
-                    if any(needle in text for needle in needles):
+                    if any(needle in text for needle in needles) or (
+                        phone and phone in re.sub(r"\D", "", text)
+                    ):
                         hits.add((table, column))
     return sorted(hits)
 

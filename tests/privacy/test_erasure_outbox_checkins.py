@@ -14,14 +14,14 @@ delivering to the local Twilio stub, the real task worker; nothing under test is
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import time_machine
-from django.apps import apps
-from django.db import connection, models
 
 from harbour.alerts.models import CommunityReport
 from harbour.checkins import services
@@ -45,63 +45,24 @@ NOTES = "buzz 3, the key is under the blue pot"
 # --- searching the whole database ---------------------------------------------------------------
 
 
-def _digits(value: str) -> str:
-    return re.sub(r"\D", "", value)
+def _load_dbscan() -> Any:
+    """The one whole-database search of the privacy tests (``dbscan.py``, loaded by path)."""
+    spec = importlib.util.spec_from_file_location(
+        "harbour_privacy_dbscan", Path(__file__).with_name("dbscan.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def _hits(text: str, needles: list[str]) -> list[str]:
-    lowered = text.lower()
-    digits = _digits(text)
-    found = []
-    for needle in needles:
-        if needle.startswith("+"):  # a phone number, in whatever format it was stored
-            if _digits(needle)[-10:] in digits:
-                found.append(needle)
-        elif needle.lower() in lowered:
-            found.append(needle)
-    return found
+find_everywhere = _load_dbscan().find_everywhere
 
 
 def search_everything(needles: list[str]) -> list[str]:
-    """Every place in the database holding one of ``needles``: each model's text, JSON and
-    binary columns read through the ORM (so encrypted fields are decrypted with the app's own
-    keys), then every column of every table read raw (tables no model describes, e.g. search
-    indexes and the task queue)."""
-    places = []
-    for model in apps.get_models():
-        fields = [
-            f.attname
-            for f in model._meta.concrete_fields
-            if isinstance(
-                f, models.CharField | models.TextField | models.JSONField | models.BinaryField
-            )
-        ]
-        if not fields:
-            continue
-        for row in model._base_manager.values_list("pk", *fields):
-            for name, value in zip(["pk", *fields], row, strict=True):
-                if value in (None, "", {}, []):
-                    continue
-                text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-                for needle in _hits(text, needles):
-                    places.append(f"{model._meta.label}.{name} ({row[0]}): {needle}")
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names(cursor):
-            quoted = connection.ops.quote_name(table)
-            cursor.execute(f"SELECT * FROM {quoted}")  # noqa: S608 -- names from the database
-            columns = [c[0] for c in cursor.description]
-            for row in cursor.fetchall():
-                for name, value in zip(columns, row, strict=True):
-                    if value is None:
-                        continue
-                    if isinstance(value, memoryview):
-                        value = bytes(value)
-                    text = (
-                        value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-                    )
-                    for needle in _hits(text, needles):
-                        places.append(f"table {table}.{name}: {needle}")
-    return places
+    """Every ``table.column`` of the database that still holds one of ``needles`` (every table,
+    every column, encrypted values decrypted, phone numbers in any format)."""
+    return [f"{t}.{c}: {needle}" for needle in needles for t, c in find_everywhere(needle)]
 
 
 # --- helpers ------------------------------------------------------------------------------------
