@@ -366,6 +366,8 @@ def test_anonymous_reports_keep_nothing_about_the_person_and_reach_coordinators(
     texted = CommunityReport.objects.get(source="sms")
     assert texted.fsa == "K7K" and "+1613" not in texted.what_happened
     assert "anonymous" in Message.objects.get(idempotency_key=notify.inbound_reply_key("SM77")).body
+    sms_in("SIGNALER poudre grise, surdoses, K7K", "SM78")  # the French keyword, the same way
+    assert CommunityReport.objects.filter(source="sms").count() == 2
 
     coordinator = make_member(org_a, Role.COORDINATOR, email="coord@example.org")
     staff = staff_client(coordinator)

@@ -14,6 +14,7 @@ class AlertsConfig(AppConfig):
 
         register_keyword("join", services.sms_join)
         register_keyword("report", services.sms_report)
+        register_keyword("signaler", services.sms_report)  # the same, in French
         register_keyword("fr", services.sms_language("fr"))
         register_keyword("en", services.sms_language("en"))
         on_stop(services.unsubscribe_phone)
