@@ -647,3 +647,17 @@ def test_the_staff_page_shows_how_a_session_was_started(program, make_member, st
     assert page.status_code == 200
     assert "the web page" in page.content.decode()
     assert "number not confirmed" in page.content.decode()
+
+
+@pytest.mark.parametrize("typed", ["K7L 1A1", "k7l1a1", "k7l"])
+def test_a_full_or_lowercase_postal_code_of_a_served_area_starts_a_check_in(
+    program, twilio, client, typed
+):
+    # given the program serves K7L; when the person types their postal code as they know it
+    response = client.post(
+        "/checkin/",
+        {"alias": "Sam", "phone": PERSON, "minutes": "15", "fsa": typed, "nonce": "n9"},
+    )
+    # then the session starts in K7L (it is not refused as an area nobody serves)
+    assert response.status_code == 302 and response["Location"] == "/checkin/me/"
+    assert Session.objects.get().fsa == "K7L"

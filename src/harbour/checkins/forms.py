@@ -40,7 +40,7 @@ class StartForm(forms.Form):
     )
     fsa = forms.CharField(
         label=_("Postal area"),
-        max_length=3,
+        max_length=7,  # a whole postal code is welcome: only its area (K7L) is kept
         help_text=_(
             "The first three characters of your postal code, e.g. K7L: we check that someone "
             "can come to you before the timer starts."

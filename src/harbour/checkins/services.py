@@ -70,7 +70,9 @@ def phone_index(number: str) -> str:
     return blind_index(number, kind="checkins-sms")
 
 
-def _fsa(raw: str) -> str:
+def postal_area(raw: str) -> str:
+    """The postal area (FSA) of what a person typed: "k7l", "K7L 1A1" and "K7L1A1" give "K7L";
+    "" for nothing; ValidationError for something that is not one."""
     text = raw.strip().upper().replace(" ", "")[:3]
     if text and not (
         len(text) == 3 and text[0].isalpha() and text[1].isdigit() and text[2].isalpha()
@@ -210,7 +212,7 @@ def _clean(data: Start, *, operator: bool) -> dict[str, Any]:
         errors["contacts"] = _("At most %(n)s contacts.") % {"n": MAX_CONTACTS}
     out["contacts"] = "\n".join(dict.fromkeys(contacts))
     try:
-        out["fsa"] = _fsa(data.fsa)
+        out["fsa"] = postal_area(data.fsa)
     except ValidationError:
         errors["fsa"] = _("A postal area is a letter, a digit and a letter, e.g. K7L.")
     position = data.position.strip()

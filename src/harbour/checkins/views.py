@@ -98,7 +98,10 @@ def start(request: HttpRequest) -> HttpResponse:
     program = services.program_for("")
     not_served = ""
     if request.method == "POST" and form.is_valid():
-        fsa = form.cleaned_data.get("fsa") or ""
+        try:
+            fsa = services.postal_area(form.cleaned_data.get("fsa") or "")
+        except ValidationError:
+            fsa = ""  # the service says what is wrong with it, at the field
         if fsa and services.program_for(fsa) is None:
             # said at the top of the page, with buttons to call, before the person relies on it
             not_served = fsa
