@@ -127,7 +127,7 @@ def tally(samples: Iterable[Sample]) -> tuple[dict[str, int], list[str]]:
 
 
 def groups(regions: list[str]) -> list[tuple[str, list[str]]]:
-    """Every additive tie between a month's counts: what joint suppression must respect."""
+    """Every count a month's figures use, as (total, parts) ties: the keys of the release."""
     opioid = "class:opioid"
     ties: list[tuple[str, list[str]]] = [
         (ALL, [f"class:{c}" for c in CLASSES]),
@@ -150,7 +150,7 @@ def groups(regions: list[str]) -> list[tuple[str, list[str]]]:
 SHARE_MINIMUM = 5  # a share of fewer samples says too little to publish as a percent
 
 
-def _share(cells: dict[str, suppression.Cell], part: str, whole: str, rest: str) -> str:
+def _share(cells: dict[str, suppression.Cell], part: str, whole: str) -> str:
     """A whole percent of published results, or "" when fewer than 5 samples are behind it."""
     if cells[whole].value < SHARE_MINIMUM:
         return ""
@@ -188,10 +188,8 @@ def build(start: date, end: date) -> dict[str, Any]:
         "month": _month_key(start),
         "samples": shown(ALL),
         "opioid": shown("class:opioid"),
-        "matched": _share(cells, "matched", "judged", "not-matched"),
-        "watched": {
-            label: _share(cells, label, "class:opioid", f"no-{label}") for label in WATCHED
-        },
+        "matched": _share(cells, "matched", "judged"),
+        "watched": {label: _share(cells, label, "class:opioid") for label in WATCHED},
         "classes": CLASSES,
         "class_totals": [shown(f"class:{c}") for c in CLASSES],
         "regions": [
