@@ -251,7 +251,8 @@ def test_the_import_command(tmp_path, org_a, capsys):
     path.write_text(CSV_OK, encoding="utf-8")
     call_command("import-events", str(path), "--org", org_a.slug, "--map", MAP, "--source",
                  "ems", "--dry-run")  # fmt: skip
-    assert "dry run, nothing written: event: 3 new, 0 changed, 0 unchanged" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "dry run, nothing written: event: 3 new, 0 changed, 0 unchanged" in out
     assert OverdoseEvent.objects.count() == 0
     call_command("import-events", str(path), "--org", org_a.slug, "--map", MAP)
     assert OverdoseEvent.objects.count() == 3
