@@ -501,6 +501,7 @@ def _problem(
 ) -> None:
     """An error in a row: a line for people, and a Problem with its place for --report."""
     place = row.get("_where") or ""
+    value = row.get(f"_as_written:{column}", value)  # an id of the older layout, before scoping
     text = (
         f"{_at(name, place)}: column {column}: {reason}"
         if column
@@ -721,7 +722,9 @@ def _check_references(
                     record["_bad"].append(report.problems[-1])
 
 
-def _leave_out_invalid(parsed: dict[str, list[dict[str, Any]]], report: ImportReport) -> None:
+def _leave_out_invalid(
+    parsed: dict[str, list[dict[str, Any]]], source: dict[str, Any], report: ImportReport
+) -> None:
     """``--skip-invalid``: leave out the records with problems, then the records that refer to
     a left-out one (each is reported: "refers to service line 3, skipped"), until none does."""
     left_out: dict[type[models.Model], dict[Any, str]] = {}
@@ -745,7 +748,7 @@ def _leave_out_invalid(parsed: dict[str, list[dict[str, Any]]], report: ImportRe
                             )
                         if value in target:
                             row = record["_row"]
-                            name = row.get("_file") or table
+                            name = row.get("_file") or source[table][0]
                             _problem(
                                 report,
                                 name,
@@ -758,8 +761,9 @@ def _leave_out_invalid(parsed: dict[str, list[dict[str, Any]]], report: ImportRe
                             break
                 if record["_bad"]:
                     if record.get("pk") is not None:
+                        file = record["_row"].get("_file") or source[table][0]
                         left_out.setdefault(model, {})[record["pk"]] = (
-                            f"{model._meta.model_name} {record['_where']}"
+                            f"{model._meta.model_name} {_at(file, record['_where'])}"
                         )
                     report.skipped[table] = report.skipped.get(table, 0) + 1
                     changed = True
@@ -785,7 +789,7 @@ def import_tabular(
     if report.errors and not skip_invalid:
         raise ImportFailed(report)
     if skip_invalid:
-        _leave_out_invalid(parsed, report)
+        _leave_out_invalid(parsed, source, report)
     with transaction.atomic():
         touched_services: set[Any] = set()
         for table, model in TABLES:

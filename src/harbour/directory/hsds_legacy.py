@@ -198,6 +198,9 @@ def convert(files: dict[str, bytes]) -> dict[str, Table]:
             if several:
                 row["_where"] = f"{file}: {row['_where']}"
             row["_file"] = file
+            for column in ("id", *REFERS_TO):  # as written, for problems
+                if row.get(column):
+                    row[f"_as_written:{column}"] = row[column]
             if row.get("id"):
                 raw = row["id"].strip()
                 row["id"] = scoped_id(legacy, raw)
