@@ -25,7 +25,7 @@ from typing import Any
 from django.db import models, transaction
 
 from harbour.core import csvsafe
-from harbour.core.imports import Counts, Problem
+from harbour.core.imports import Counts, Problem, progress
 from harbour.directory import hours, hsds_legacy
 from harbour.directory import models as m
 
@@ -793,7 +793,8 @@ def import_tabular(
     with transaction.atomic():
         touched_services: set[Any] = set()
         for table, model in TABLES:
-            for record in parsed.get(table, []):
+            records = parsed.get(table, [])
+            for record in progress(records, total=len(records), label=table):
                 pk = record.pop("pk")
                 extra = record.pop("extra")
                 for key in [k for k in record if k.startswith("_")]:

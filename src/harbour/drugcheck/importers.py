@@ -25,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from harbour.core import audit
-from harbour.core.imports import Counts, Problem
+from harbour.core.imports import Counts, Problem, progress
 from harbour.core.models import AuditAction
 from harbour.drugcheck import services
 from harbour.drugcheck.models import Match, Method, Role, Sample, StripResult, combine_readings
@@ -394,7 +394,7 @@ def import_files(
         )
         added_names: set[str] = set()
         failed = 0
-        for data in result.samples:
+        for data in progress(result.samples, total=len(result.samples), label="samples"):
             if data.external_id in known:
                 result.unchanged += 1
                 result.components.add("component", "unchanged", len(data.components))

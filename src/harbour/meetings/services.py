@@ -373,7 +373,7 @@ def import_meetings(
     listings: list[tuple[dict[str, Any], str]] = []
     first_index: dict[str, int] = {}
     protected: set[str] = set()  # slugs of items left out: their meetings are not archived
-    for index, item in enumerate(items):
+    for index, item in enumerate(imports.progress(items, total=len(items), label="meetings")):
         raw = feedspec.raw_hash(item, context)
         known = own.get(feedspec.raw_slug(item))
         if known is not None and known[3] == raw and known[2] is None:

@@ -343,7 +343,7 @@ def events_import(
         bad_lines.add(line)
 
     cells: dict[str, str] = {}
-    for line, raw in enumerate(reader, start=2):
+    for line, raw in enumerate(imports.progress(reader, label=filename), start=2):
         if len(errors) >= MAX_ERRORS and not skip_invalid:
             break
         cells = {key: (raw.get(column) or "") for key, column in mapping.items()}
