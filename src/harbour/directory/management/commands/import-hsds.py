@@ -14,7 +14,7 @@ class Command(BaseCommand):
         "Import HSDS 3.0 data: a tabular datapackage (a folder of CSV files or a zip) or HSDS JSON "
         "(a service, a list, or an API page; nested objects included); also the older HSDS 1.x/2.x "
         "CSV layout (physical_addresses.csv, regular_schedules.csv, ...), whose ids are scoped by "
-        "their file. Everything is checked first; errors name the file, line and column, and "
+        "their table. Everything is checked first; errors name the file, line and column, and "
         "nothing is written if any row fails (unless --skip-invalid). Records are matched by id, "
         "so importing the same data again writes nothing and says 0 new, 0 changed. The summary "
         "ends with counts per table."
