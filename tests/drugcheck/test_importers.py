@@ -175,3 +175,21 @@ def test_unc_detail_rows_of_a_skipped_sample_are_skipped_too_and_say_why(org_a, 
         f"refers to sample {first_id!r} (unc_analysis_dataset.csv: line 2), which is skipped"
     )
     assert result.skipped_rows == 1 + len(refers)
+
+
+def test_unc_sample_id_twice_skips_both_rows_and_their_detail(org_a, tmp_path):
+    analysis = tmp_path / "unc_analysis_dataset.csv"
+    lines = UNC[0].read_text(encoding="utf-8").splitlines()
+    analysis.write_text("\n".join([*lines, lines[1]]) + "\n", encoding="utf-8")
+    first_id = next(csv.DictReader(lines))["sampleid"]
+    result = importers.import_files(
+        fmt="unc", paths=[analysis, UNC[1]], organization=org_a, skip_invalid=True
+    )
+    assert (result.created, result.skipped) == (19, 1)
+    twice = [p for p in result.problems if p.reason.endswith("appears twice")]
+    assert [(p.line, p.value) for p in twice] == [(len(lines) + 1, first_id)]
+    detail = sum(1 for row in csv.DictReader(UNC[1].open(encoding="utf-8"))
+                 if row["sampleid"] == first_id)  # fmt: skip
+    assert detail > 0
+    assert result.skipped_rows == 2 + detail
+    assert not Sample.objects.filter(external_id=first_id).exists()

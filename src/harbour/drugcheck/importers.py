@@ -151,6 +151,7 @@ def read_unc(paths: list[Path], result: ImportResult) -> None:
             if sample_id in samples:  # neither row is imported: which one is right?
                 skipped[sample_id] = samples.pop(sample_id).where
                 result.skipped += 1
+                result.skipped_rows += lines.pop(sample_id, 0)
             continue
         try:
             collected = _unc_date(row.get("date_collect") or "")
