@@ -70,6 +70,47 @@ def test_check_deploy_is_clean_in_production_mode(tmp_path):
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 
+def recipe_exports() -> str:
+    """The ``export`` lines of README's production recipe, exactly as written."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Production with PostgreSQL and Redis", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh", 1)[1].split("```", 1)[0]
+    return "\n".join(line for line in block.splitlines() if line.startswith("export "))
+
+
+def test_readme_production_recipe_gives_a_clean_deploy_check(tmp_path):
+    # given the environment README's production recipe sets, and nothing else of Harbour's
+    exports = recipe_exports()
+    for key in ("HARBOUR_ENV=production", "SECRET_KEY=", "ALLOWED_HOSTS=", "HARBOUR_FIELD_KEYS=",
+                "HARBOUR_BLIND_INDEX_KEY="):  # fmt: skip
+        assert key in exports
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("HARBOUR_", "DJANGO_", "NOTIFY_", "TWILIO_", "EMAIL_"))
+        and k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"}
+    }
+    env["HARBOUR_VAR_DIR"] = str(tmp_path)
+    command = " ".join([sys.executable, "-m", "harbour.cli", "check", "--deploy",
+                        "--fail-level", "WARNING"])  # fmt: skip
+    # when the recipe's lines are run by a shell, then the check
+    result = subprocess.run(
+        ["bash", "-ec", f"{exports}\n{command}"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    # then it is clean: no error, no warning
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+    # and the field keys it made are real Fernet keys
+    from cryptography.fernet import Fernet
+
+    keys = subprocess.run(
+        ["bash", "-ec", f'{exports}\nprintf %s "$HARBOUR_FIELD_KEYS"'],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert Fernet(keys.encode()).decrypt(Fernet(keys.encode()).encrypt(b"x")) == b"x"
+
+
 def test_development_mode_generates_and_keeps_a_secret_key(tmp_path):
     first = run(["check"], tmp_path)
     assert first.returncode == 0, first.stderr

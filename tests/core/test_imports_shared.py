@@ -33,3 +33,27 @@ def test_progress_prints_plain_lines_off_a_terminal():
     out = io.StringIO()
     assert sum(imports.progress(range(2000), total=2000, label="rows", stream=out)) == 1999000
     assert out.getvalue().splitlines()[-1].startswith("rows: 2,000/2,000 (100%")
+
+
+def test_removed_rows_count_as_written_and_the_skipped_line_points_at_the_report():
+    counts = imports.Counts()
+    counts.add("meeting", "unchanged", 2)
+    counts.add("meeting", "removed", 1)
+    assert counts.summary() == "meeting: 0 new, 0 changed, 2 unchanged, 1 removed"
+    assert counts.written == 1 and counts.skipped == 0
+    assert imports.skipped_line(1, None) == "1 row skipped (see --report)"
+    assert imports.skipped_line(1203, "bad.csv") == "1,203 rows skipped (see bad.csv)"
+
+
+def test_every_import_command_has_report_and_skip_invalid():
+    from django.core.management import load_command_class
+
+    for app, name in [
+        ("harbour.directory", "import-hsds"),
+        ("harbour.drugcheck", "import-drugcheck"),
+        ("harbour.meetings", "import-meetings"),
+        ("harbour.surveillance", "import-events"),
+    ]:
+        parser = load_command_class(app, name).create_parser("harbour", name)
+        options = {a.dest for a in parser._actions}
+        assert {"report", "skip_invalid"} <= options, name

@@ -173,7 +173,9 @@ def test_bad_files_are_rejected_whole_with_line_numbers(tmp_path, org_a):
 
 def test_import_command(org_a, capsys):
     call_command("import-drugcheck", str(DCBC), format="drugcheckingbc", org=org_a.slug)
-    assert "8 new samples, 0 already imported" in capsys.readouterr().out
+    assert capsys.readouterr().out.strip() == (
+        "sample: 8 new, 0 changed, 0 unchanged; component: 14 new, 0 changed, 0 unchanged"
+    )
     with pytest.raises(CommandError, match="no organization"):
         call_command("import-drugcheck", str(DCBC), format="drugcheckingbc", org="nope")
 

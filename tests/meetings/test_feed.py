@@ -100,13 +100,13 @@ def test_the_feed_round_trips_through_the_importer(client, listed):
     _response, items = get_feed(client)
     # when the feed is imported again by the same organization: nothing changed
     report = services.import_meetings(organization=listed, items=items)
-    assert report.summary() == "0 created, 0 updated, 3 unchanged, 0 removed"
+    assert report.summary() == "meeting: 0 new, 0 changed, 3 unchanged"
     assert report.errors == []
     # when it is imported into an empty Harbour, the feed it gives is the same
     before = {m.slug: m.listing() for m in Meeting.objects.all()}
     Meeting.objects.all().delete()
     report = services.import_meetings(organization=listed, items=items)
-    assert report.summary() == "3 created, 0 updated, 0 unchanged, 0 removed"
+    assert report.summary() == "meeting: 3 new, 0 changed, 0 unchanged"
     assert {m.slug: m.listing() for m in Meeting.objects.all()} == before
     _response, again = get_feed(client)
     strip = [{k: v for k, v in item.items() if k != "updated"} for item in items]

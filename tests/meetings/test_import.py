@@ -25,7 +25,7 @@ def test_the_tsml_fixture_imports_with_attendance_derived_as_the_spec_does(org_a
     # when the three TSML UI test meetings are imported for AA
     report = run(org_a, fixture_items, fellowship="aa")
     # then all three are created, each attended as the spec derives it
-    assert report.summary() == "3 created, 0 updated, 0 unchanged, 0 removed"
+    assert report.summary() == "meeting: 3 new, 0 changed, 0 unchanged"
     rows = {m.slug: m for m in Meeting.objects.all()}
     assert {s: m.attendance for s, m in rows.items()} == {
         "in-person": "in_person", "online": "online", "inactive": "inactive",
@@ -53,18 +53,18 @@ def test_reimporting_writes_only_what_changed(org_a, fixture_items):
     again.reverse()
     report = run(org_a, again, fellowship="aa")
     # then nothing is written
-    assert report.summary() == "0 created, 0 updated, 3 unchanged, 0 removed"
+    assert report.summary() == "meeting: 0 new, 0 changed, 3 unchanged"
     assert dict(Meeting.objects.values_list("slug", "updated_at")) == stamps
     # when one meeting changes and one is gone
     changed = [dict(fixture_items[0], time="08:30"), fixture_items[1]]
     report = run(org_a, changed, fellowship="aa")
     # then one is updated, one removed (archived, so a later feed can bring it back)
-    assert report.summary() == "0 created, 1 updated, 1 unchanged, 1 removed"
+    assert report.summary() == "meeting: 0 new, 1 changed, 1 unchanged, 1 removed"
     assert Meeting.objects.get(slug="in-person").start_minute == 510
     assert Meeting.objects.get(slug="online").updated_at == stamps["online"]
     assert Meeting.objects.get(slug="inactive").archived_at is not None
     back = run(org_a, fixture_items, fellowship="aa")
-    assert back.summary() == "0 created, 2 updated, 1 unchanged, 0 removed"
+    assert back.summary() == "meeting: 0 new, 2 changed, 1 unchanged"
     assert Meeting.objects.get(slug="inactive").archived_at is None
 
 
@@ -150,7 +150,7 @@ def test_unknown_type_codes_are_kept_and_reported(org_a):
     assert Meeting.objects.get(slug="b").timezone == "America/Halifax"
     # the same feed again: nothing written, the unknown codes still reported
     again = run(org_a, items, fellowship="aa", default_timezone="America/Halifax")
-    assert again.summary() == "0 created, 0 updated, 2 unchanged, 0 removed"
+    assert again.summary() == "meeting: 0 new, 0 changed, 2 unchanged"
     assert again.unknown_types == {"ZZ": 2, "NA-BT": 1}
     # and a fellowship's own term brings its spec code with it
     report = run(org_a, [dict(items[0], fellowship="na")], remove_missing=False)
@@ -176,7 +176,7 @@ def test_notes_are_plain_text_and_full_names_are_flagged(org_a):
 
 def test_dry_run_reports_and_writes_nothing(org_a, fixture_items):
     report = run(org_a, fixture_items, fellowship="aa", dry_run=True)
-    assert report.summary() == "3 created, 0 updated, 0 unchanged, 0 removed"
+    assert report.summary() == "meeting: 3 new, 0 changed, 0 unchanged"
     assert Meeting.objects.count() == 0
 
 
@@ -185,9 +185,9 @@ def test_the_command_imports_a_url_served_on_loopback(org_a, fixture_items, feed
     served.body = json.dumps(fixture_items).encode()
     out, err = StringIO(), StringIO()
     call_command("import-meetings", url, org=org_a.slug, fellowship="aa", stdout=out, stderr=err)
-    assert out.getvalue().strip() == "3 created, 0 updated, 0 unchanged, 0 removed"
+    assert out.getvalue().strip() == "meeting: 3 new, 0 changed, 0 unchanged"
     call_command("import-meetings", url, org=org_a.slug, fellowship="aa", stdout=out, stderr=err)
-    assert out.getvalue().strip().endswith("0 created, 0 updated, 3 unchanged, 0 removed")
+    assert out.getvalue().strip().endswith("meeting: 0 new, 0 changed, 3 unchanged")
     assert served.requests == 2
 
 
@@ -230,5 +230,5 @@ def test_a_meeting_edited_in_harbour_is_updated_by_the_next_import(
     assert Meeting.objects.get(slug="online").start_minute == 585
     # the organization's feed still says 09:00: the import puts it back
     report = run(org_a, fixture_items, fellowship="aa")
-    assert report.summary() == "0 created, 1 updated, 2 unchanged, 0 removed"
+    assert report.summary() == "meeting: 0 new, 1 changed, 2 unchanged"
     assert Meeting.objects.get(slug="online").start_minute == 540

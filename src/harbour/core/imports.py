@@ -54,8 +54,10 @@ class Counts:
     tables: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def add(self, table: str, outcome: str, n: int = 1) -> None:
-        assert outcome in {"new", "changed", "unchanged", "skipped"}, outcome
-        row = self.tables.setdefault(table, {"new": 0, "changed": 0, "unchanged": 0, "skipped": 0})
+        assert outcome in {"new", "changed", "unchanged", "skipped", "removed"}, outcome
+        row = self.tables.setdefault(
+            table, {"new": 0, "changed": 0, "unchanged": 0, "skipped": 0, "removed": 0}
+        )
         row[outcome] += n
 
     def get(self, table: str, outcome: str) -> int:
@@ -63,15 +65,22 @@ class Counts:
 
     @property
     def written(self) -> int:
-        return sum(r["new"] + r["changed"] for r in self.tables.values())
+        return sum(r["new"] + r["changed"] + r.get("removed", 0) for r in self.tables.values())
+
+    @property
+    def skipped(self) -> int:
+        return sum(r["skipped"] for r in self.tables.values())
 
     def summary(self) -> str:
-        """``table: 1 new, 0 changed, 3 unchanged`` per table (skipped only when some were)."""
+        """``table: 1 new, 0 changed, 3 unchanged`` per table (skipped and removed (archived)
+        only when some were)."""
         parts = []
         for table, r in self.tables.items():
             text = f"{table}: {r['new']} new, {r['changed']} changed, {r['unchanged']} unchanged"
             if r["skipped"]:
                 text += f", {r['skipped']} skipped"
+            if r.get("removed"):
+                text += f", {r['removed']} removed"
             parts.append(text)
         return "; ".join(parts) or "nothing to import"
 
@@ -95,6 +104,32 @@ def write_report(path: Path | str, problems: Iterable[Problem]) -> int:
             )
             n += 1
     return n
+
+
+# --- what every import command shares --------------------------------------------------------
+
+REPORT_HELP = (
+    "Write every problem found (file, line, column, value, reason) to this CSV file, whatever "
+    "the outcome; a file with only its header means no problems."
+)
+SKIP_HELP = (
+    "Import the valid rows and skip the rows with problems (and the rows that refer to a "
+    "skipped row); the summary says how many were skipped. Without it, one problem stops the "
+    "import and nothing is written."
+)
+
+
+def add_arguments(parser: Any) -> None:
+    """``--report FILE`` and ``--skip-invalid``, the same in every import command."""
+    parser.add_argument("--report", metavar="FILE", help=REPORT_HELP)
+    parser.add_argument("--skip-invalid", action="store_true", help=SKIP_HELP)
+
+
+def skipped_line(n: int, report: str | None) -> str:
+    """The line that says how many rows were left out, and where to read why."""
+    rows = "1 row" if n == 1 else f"{n:,} rows"
+    where = f"see {report}" if report else "see --report"
+    return f"{rows} skipped ({where})"
 
 
 def progress(

@@ -25,6 +25,7 @@ from typing import Any
 from django.db import models, transaction
 
 from harbour.core import csvsafe
+from harbour.core.imports import Counts, Problem, progress
 from harbour.directory import hours, hsds_legacy
 from harbour.directory import models as m
 
@@ -87,15 +88,32 @@ class ImportReport:
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)  # the errors, each with its place
+
+    @property
+    def counts(self) -> Counts:
+        """Rows per table, in import order (then the 1.x tables merged into services)."""
+        counts = Counts()
+        outcomes = {
+            "new": self.created,
+            "changed": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+        }
+        tables = [t for t, _model in TABLES] + sorted(set(self.skipped) - set(MODEL_OF))
+        for table in tables:
+            if any(by_table.get(table) for by_table in outcomes.values()):
+                for outcome, by_table in outcomes.items():
+                    counts.add(table, outcome, by_table.get(table, 0))
+        return counts
+
+    @property
+    def rows_skipped(self) -> int:
+        return sum(self.skipped.values())
 
     def summary(self) -> str:
-        parts = []
-        for table, _model in TABLES:
-            c, u, n = (self.created.get(table, 0), self.updated.get(table, 0),
-                       self.unchanged.get(table, 0))  # fmt: skip
-            if c or u or n:
-                parts.append(f"{table}: {c} new, {u} changed, {n} unchanged")
-        return "; ".join(parts) or "nothing to import"
+        return self.counts.summary()
 
 
 class ImportFailed(Exception):
@@ -439,10 +457,12 @@ def read_source(path: Path) -> dict[str, tuple[str, list[dict[str, str]], list[s
         raise ValueError(f"{path}: not a folder of CSV files or a zip archive")
     if hsds_legacy.is_legacy(files):
         known = set(resources_by_name()) | {hsds_legacy.ERRORS}
-        return {
+        converted = {
             (table if table in known else f"?{name}"): (name, rows, header)
             for table, (name, rows, header) in hsds_legacy.convert(files).items()
         }
+        hsds_legacy.apply_aliases(converted, hsds_legacy.earlier_ids(converted, _existing))
+        return converted
     tables = {}
     for name, data in files.items():
         table = by_path.get(name)
@@ -459,15 +479,63 @@ def read_source(path: Path) -> dict[str, tuple[str, list[dict[str, str]], list[s
     return tables
 
 
+def _existing(table: str, ids: set[str]) -> set[str]:
+    """Which of these ids (UUID strings) the table holds."""
+    model = MODEL_OF.get(table)
+    if model is None:
+        return set()
+    wanted = list(ids)
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        found |= {
+            str(pk)
+            for pk in model._default_manager.filter(pk__in=wanted[start : start + 500]).values_list(
+                "pk", flat=True
+            )
+        }
+    return found
+
+
+def _problem(
+    report: ImportReport, name: str, row: dict[str, Any], column: str, value: str, reason: str
+) -> None:
+    """An error in a row: a line for people, and a Problem with its place for --report."""
+    place = row.get("_where") or ""
+    value = row.get(f"_as_written:{column}", value)  # an id of the older layout, before scoping
+    text = (
+        f"{_at(name, place)}: column {column}: {reason}"
+        if column
+        else f"{_at(name, place)}: {reason}"
+    )
+    report.errors.append(text)
+    line = int(row["_line"]) if str(row.get("_line") or "").isdigit() else 0
+    where = "" if line or not place else f"{place}."  # a JSON path when there is no line
+    report.problems.append(
+        Problem(row.get("_file") or name, line, f"{where}{column}", value, reason)
+    )
+
+
 def validate(
     source: dict[str, tuple[str, list[dict[str, str]], list[str]]], lang: str
 ) -> tuple[ImportReport, dict[str, list[dict[str, Any]]]]:
+    """Check every row. Each parsed record keeps ``_bad`` (its problems, as Problems) so that
+    ``--skip-invalid`` can leave it out; ``report.errors`` lists them all."""
     report = ImportReport()
     found = resources_by_name()
     parsed: dict[str, list[dict[str, Any]]] = {}
     for table, (name, rows, header) in source.items():
         if table == hsds_legacy.ERRORS:
-            report.errors += [row["error"] for row in rows]
+            for row in rows:
+                report.errors.append(
+                    f"{row['file']}: line {row['line']}: column {row['column']}: {row['reason']}"
+                )
+                report.problems.append(
+                    Problem(
+                        row["file"], int(row["line"]), row["column"], row["value"], row["reason"]
+                    )
+                )
+                legacy = hsds_legacy.table_of(row["file"])
+                report.skipped[legacy] = report.skipped.get(legacy, 0) + 1
             continue
         if table.startswith("?"):
             report.warnings.append(f"{name}: not an HSDS 3.0 table; skipped")
@@ -484,17 +552,23 @@ def validate(
             )
         if "id" not in header:
             report.errors.append(f"{name}: line 1: the id column is missing")
+            report.problems.append(Problem(name, 1, "id", "", "the id column is missing"))
+            report.skipped[table] = report.skipped.get(table, 0) + len(rows)
             continue
         required = [c for c, f in spec.items() if f.get("constraints", {}).get("required")]
         translated = LANG_FIELDS.get(model, set())
         out = []
+        first_line: dict[Any, str] = {}
         for line, row in enumerate(rows, start=2):
             place = row.get("_where") or f"line {line}"  # a JSON path for JSON input
+            if "_where" not in row:
+                row = {**row, "_where": place, "_line": str(line)}
+            before = len(report.problems)
             record: dict[str, Any] = {"extra": {}}
             for column in header:
                 raw = (row.get(column) or "").strip()
                 if column in required and not raw:
-                    report.errors.append(f"{_at(name, place)}: column {column}: is required")
+                    _problem(report, name, row, column, raw, "is required")
                     continue
                 f = column_field(model, column) if column in spec else None
                 if column in translated:
@@ -506,7 +580,7 @@ def validate(
                     try:
                         value = parse_value(f, raw)
                     except ValueError as exc:
-                        report.errors.append(f"{_at(name, place)}: column {column}: {exc}")
+                        _problem(report, name, row, column, raw, str(exc))
                         continue
                     record["pk" if column == "id" else f.attname] = value
             if model is m.Location:
@@ -520,10 +594,26 @@ def validate(
                         record["extra"][axis] = (row.get(axis) or "").strip()
                         record[axis] = None
             if model is m.Schedule:
-                _check_schedule(record, name, place, report)
-            problems = _model_errors(model, record)
-            report.errors += [f"{_at(name, place)}: {problem}" for problem in problems]
+                _check_schedule(record, name, row, report)
+            for column, reason in _model_errors(model, record):
+                _problem(report, name, row, column, (row.get(column) or "").strip(), reason)
+            pk = record.get("pk")
+            if pk is not None:
+                if pk in first_line:
+                    raw_id = (row.get("id") or "").strip()
+                    _problem(
+                        report,
+                        name,
+                        row,
+                        "id",
+                        raw_id,
+                        f"repeats the id of {first_line[pk]}; ids must be unique",
+                    )
+                else:
+                    first_line[pk] = place
             record["_where"] = place
+            record["_row"] = row
+            record["_bad"] = report.problems[before:]
             out.append(record)
         parsed[table] = out
     _check_references(parsed, source, report)
@@ -536,8 +626,11 @@ def _at(name: str, place: str) -> str:
     return place if ".csv: line " in place else f"{name}: {place}"
 
 
-def _check_schedule(record: dict[str, Any], name: str, place: str, report: ImportReport) -> None:
+def _check_schedule(
+    record: dict[str, Any], name: str, row: dict[str, Any], report: ImportReport
+) -> None:
     """A weekly schedule Harbour will compute hours from must make sense; others are kept."""
+    place = row.get("_where") or ""
     if record.get("opens_at") is None or record.get("closes_at") is None:
         return
     freq = (record.get("freq") or "").strip()
@@ -549,9 +642,13 @@ def _check_schedule(record: dict[str, Any], name: str, place: str, report: Impor
         return
     byday = record.get("byday") or ""
     if byday.startswith("?"):
-        report.errors.append(
-            f"{_at(name, place)}: column weekday: {byday[1:]!r} is not a day "
-            "(1 = Monday ... 7 = Sunday, or a day name)"
+        _problem(
+            report,
+            name,
+            row,
+            "weekday",
+            byday[1:],
+            f"{byday[1:]!r} is not a day (1 = Monday ... 7 = Sunday, or a day name)",
         )
         return
     try:
@@ -563,20 +660,20 @@ def _check_schedule(record: dict[str, Any], name: str, place: str, report: Impor
             valid_to=record["valid_to"].isoformat() if record.get("valid_to") else None,
         )
     except ValueError as exc:
-        report.errors.append(f"{_at(name, place)}: {exc}")
+        _problem(report, name, row, "", "", str(exc))
 
 
-def _model_errors(model: type[models.Model], record: dict[str, Any]) -> list[str]:
+def _model_errors(model: type[models.Model], record: dict[str, Any]) -> list[tuple[str, str]]:
     """The model's own checks (lengths, choices, ranges) before anything is written."""
     from django.core.exceptions import ValidationError
 
-    values = {k: v for k, v in record.items() if k not in {"pk", "extra", "_where"}}
+    values = {k: v for k, v in record.items() if k not in {"pk", "extra"} and k[0] != "_"}
     relations = [f.name for f in model._meta.fields if f.is_relation]
     try:
         model(**values).full_clean(exclude=[*relations, "id"], validate_unique=False)
     except ValidationError as exc:
         return [
-            f"column {key.removesuffix('_en').removesuffix('_fr')}: {' '.join(messages)}"
+            (key.removesuffix("_en").removesuffix("_fr"), " ".join(messages))
             for key, messages in exc.message_dict.items()
         ]
     return []
@@ -613,24 +710,95 @@ def _check_references(
                     record["extra"][key] = str(value)
                     record[key] = None
                 else:
-                    report.errors.append(
-                        f"{_at(name, place)}: column {key}: no {kind} with id {value}"
+                    row = record["_row"]
+                    _problem(
+                        report,
+                        name,
+                        row,
+                        key,
+                        (row.get(key) or "").strip(),
+                        f"no {kind} with id {value}",
                     )
+                    record["_bad"].append(report.problems[-1])
 
 
-def import_tabular(path: Path, *, lang: str = "en", dry_run: bool = False) -> ImportReport:
-    """Validate all, then write all or nothing. Raises ImportFailed listing every problem."""
+def _leave_out_invalid(
+    parsed: dict[str, list[dict[str, Any]]], source: dict[str, Any], report: ImportReport
+) -> None:
+    """``--skip-invalid``: leave out the records with problems, then the records that refer to
+    a left-out one (each is reported: "refers to service line 3, skipped"), until none does."""
+    left_out: dict[type[models.Model], dict[Any, str]] = {}
+    changed = True
+    while changed:
+        changed = False
+        for table, records in parsed.items():
+            model = MODEL_OF[table]
+            kept = []
+            for record in records:
+                if not record["_bad"]:
+                    for key, value in record.items():
+                        if value is None or not key.endswith("_id") or key[0] == "_":
+                            continue
+                        target = left_out.get(_related(model, key), {})
+                        if key == "link_id":
+                            target = (
+                                left_out.get(m.Service, {})
+                                if record.get("link_entity", "service") == "service"
+                                else {}
+                            )
+                        if value in target:
+                            row = record["_row"]
+                            name = row.get("_file") or source[table][0]
+                            _problem(
+                                report,
+                                name,
+                                row,
+                                key,
+                                (row.get(key) or "").strip(),
+                                f"refers to {target[value]}, which is skipped",
+                            )
+                            record["_bad"].append(report.problems[-1])
+                            break
+                if record["_bad"]:
+                    if record.get("pk") is not None:
+                        file = record["_row"].get("_file") or source[table][0]
+                        left_out.setdefault(model, {})[record["pk"]] = (
+                            f"{model._meta.model_name} {_at(file, record['_where'])}"
+                        )
+                    report.skipped[table] = report.skipped.get(table, 0) + 1
+                    changed = True
+                else:
+                    kept.append(record)
+            parsed[table] = kept
+
+
+def _related(model: type[models.Model], key: str) -> Any:
+    f = _field(model, key)
+    return f.related_model if f is not None and f.is_relation else None
+
+
+def import_tabular(
+    path: Path, *, lang: str = "en", dry_run: bool = False, skip_invalid: bool = False
+) -> ImportReport:
+    """Validate all, then write all or nothing: raises ImportFailed listing every problem. With
+    ``skip_invalid`` the rows with problems (and the rows that refer to them) are left out and
+    the rest is written; ``report.problems`` lists why. Nothing is written, not even the opening
+    hours or the search index, when every row is as stored."""
     source = read_source(path)
     report, parsed = validate(source, lang)
-    if report.errors:
+    if report.errors and not skip_invalid:
         raise ImportFailed(report)
+    if skip_invalid:
+        _leave_out_invalid(parsed, source, report)
     with transaction.atomic():
         touched_services: set[Any] = set()
         for table, model in TABLES:
-            for record in parsed.get(table, []):
+            records = parsed.get(table, [])
+            for record in progress(records, total=len(records), label=table):
                 pk = record.pop("pk")
                 extra = record.pop("extra")
-                record.pop("_where", None)
+                for key in [k for k in record if k.startswith("_")]:
+                    record.pop(key)
                 obj = model._default_manager.filter(pk=pk).first()
                 values = {**record, "hsds_extra": extra}
                 if obj is None:
@@ -647,7 +815,8 @@ def import_tabular(path: Path, *, lang: str = "en", dry_run: bool = False) -> Im
                         report.unchanged[table] = report.unchanged.get(table, 0) + 1
                 if model is m.Service:
                     touched_services.add(pk)
-        _after_import(touched_services)
+        if report.counts.written:
+            _after_import(touched_services)
         if dry_run:
             transaction.set_rollback(True)
     return report

@@ -21,9 +21,22 @@ define are kept as extra data and reported, as for 3.0 files):
   ``service_area`` -> ``name``; organization ``url`` -> ``website``; a location without
   ``location_type`` is physical.
 
-Errors keep the original file name and line. Ids that are not UUIDs map to stable UUIDs as in
-3.0 imports; rows merged from two files into one table get their file's name in the id so that
-they cannot collide (re-importing gives the same ids).
+Errors keep the original file name and line.
+
+Ids. In the older layout an id is unique only within its own file: publishers reuse the same id
+(a UUID or a number) in ``regular_schedules.csv`` and ``holiday_schedules.csv``, or in
+``organizations.csv`` and ``services.csv``. So every id from this layout, whatever its form, is
+scoped by its source table: it becomes ``uuid5(NAMESPACE, "<table>:<id>")`` (the table is the
+1.x table, e.g. ``regular_schedule``), and every column that refers to a row (``service_id``,
+``location_id``, ...) is scoped by the table it refers to. The ids are stable, so re-importing an
+unchanged package finds every row as it was and writes nothing. (HSDS 3.0 files keep their ids.)
+
+Data imported before this scoping used the id as it was (a UUID kept, another id mapped to
+``uuid5(NAMESPACE, id)``; tables merged from two files scoped non-UUID ids only). So that a
+re-import does not duplicate it, ``earlier_ids`` gives each row its id under that earlier rule,
+and ``hsds.read_source`` keeps a row's earlier id when a row with that id exists and no row has
+the new id yet (each earlier id is claimed once: when two rows of an earlier import shared one,
+the first file in name order keeps it and the other becomes a row of its own).
 """
 
 from __future__ import annotations
@@ -31,6 +44,9 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections.abc import Callable
+
+NAMESPACE = uuid.UUID("0b7c1f1e-5a44-4b0e-8a3e-0e9d0a6f6c55")  # as hsds.NAMESPACE
 
 Table = tuple[str, list[dict[str, str]], list[str]]
 ERRORS = "!errors"
@@ -91,6 +107,19 @@ TARGET = {
     "accessibility_for_disabilities": "accessibility",
 }
 MERGED_INTO_SERVICE = {"eligibility", "payment_accepted", "fee"}
+# a column that refers to a row -> the 1.x table of that row (after RENAMES)
+REFERS_TO = {
+    "organization_id": "organization",
+    "program_id": "program",
+    "service_id": "service",
+    "location_id": "location",
+    "service_at_location_id": "service_at_location",
+    "contact_id": "contact",
+    "phone_id": "phone",
+    "taxonomy_term_id": "taxonomy",
+    "parent_id": "taxonomy",
+    "link_id": "service",
+}
 DAYS = {
     **{str(n): code for n, code in enumerate(["SU", "MO", "TU", "WE", "TH", "FR", "SA", "SU"])},
     **{
@@ -154,21 +183,34 @@ def convert(files: dict[str, bytes]) -> dict[str, Table]:
         for line, row in enumerate(rows, start=2):
             record = _convert_row(legacy, {k.strip(): (v or "") for k, v in row.items() if k})
             record["_where"] = f"line {line}"
+            record["_line"] = str(line)
             record["_file"] = name
             converted.append(record)
     errors = _merge_into_services(out, merged)
     result: dict[str, Table] = {}
     if errors:  # validate() adds these to its own
-        result[ERRORS] = ("", [{"error": e} for e in errors], ["error"])
+        result[ERRORS] = ("", errors, ["file", "line", "column", "value", "reason"])
     for target, (names, rows) in out.items():
         several = len(set(names)) > 1
         for row in rows:
             file = row.pop("_file", "")
+            legacy = table_of(file)
             if several:
                 row["_where"] = f"{file}: {row['_where']}"
-                if row.get("id"):
-                    row["id"] = _scoped_id(file, row["id"])
-        header = list(dict.fromkeys(k for row in rows for k in row if k != "_where"))
+            row["_file"] = file
+            for column in ("id", *REFERS_TO):  # as written, for problems
+                if row.get(column):
+                    row[f"_as_written:{column}"] = row[column]
+            if row.get("id"):
+                raw = row["id"].strip()
+                row["id"] = scoped_id(legacy, raw)
+                row["_earlier_id"] = str(_earlier_id(legacy, raw, several))
+            for column, table in REFERS_TO.items():
+                if column == "parent_id" and legacy != "taxonomy":
+                    continue
+                if (row.get(column) or "").strip():
+                    row[column] = scoped_id(table, row[column].strip())
+        header = list(dict.fromkeys(k for row in rows for k in row if not k.startswith("_")))
         result[target] = (
             ", ".join(dict.fromkeys(names)),
             rows,
@@ -177,12 +219,55 @@ def convert(files: dict[str, bytes]) -> dict[str, Table]:
     return result
 
 
-def _scoped_id(file: str, value: str) -> str:
+def scoped_id(table: str, value: str) -> str:
+    """The id of a 1.x row, scoped by its table: stable, and the same for every reference."""
+    return str(uuid.uuid5(NAMESPACE, f"{table}:{value}"))
+
+
+def _earlier_id(legacy: str, value: str, several: bool) -> uuid.UUID:
+    """The id the same row got before ids were scoped by table (see the module's docstring)."""
     try:
-        uuid.UUID(value)
+        return uuid.UUID(value)
     except ValueError:
-        return f"{table_of(file)}:{value}"
-    return value
+        return uuid.uuid5(NAMESPACE, f"{legacy}:{value}" if several else value)
+
+
+def earlier_ids(
+    tables: dict[str, Table], existing: Callable[[str, set[str]], set[str]]
+) -> dict[str, str]:
+    """{new id: earlier id} for the rows stored under their earlier id only. ``existing(table,
+    ids)`` says which of these ids the 3.0 table holds."""
+    aliases: dict[str, str] = {}
+    for target, (_names, rows, _header) in tables.items():
+        if target == ERRORS or target.startswith("?"):
+            continue
+        new = {row["id"] for row in rows if row.get("id")}
+        earlier = {row["_earlier_id"] for row in rows if row.get("_earlier_id")}
+        found = existing(target, new | earlier)
+        claimed: set[str] = set()
+        for row in rows:
+            old = row.get("_earlier_id")
+            if not old or row["id"] in found or old not in found or old in claimed:
+                continue
+            if old == row["id"]:
+                continue
+            claimed.add(old)
+            aliases[row["id"]] = old
+    return aliases
+
+
+def apply_aliases(tables: dict[str, Table], aliases: dict[str, str]) -> None:
+    """Rename ids (and references to them) to the earlier ids ``earlier_ids`` found."""
+    if not aliases:
+        return
+    for target, (_names, rows, _header) in tables.items():
+        if target == ERRORS:
+            continue
+        for row in rows:
+            for column in ("id", *REFERS_TO):
+                value = row.get(column)
+                if value and value in aliases:
+                    row[column] = aliases[value]
 
 
 def _convert_row(legacy: str, row: dict[str, str]) -> dict[str, str]:
@@ -222,8 +307,10 @@ def _convert_row(legacy: str, row: dict[str, str]) -> dict[str, str]:
 def _merge_into_services(
     out: dict[str, tuple[list[str], list[dict[str, str]]]],
     merged: dict[str, list[tuple[str, int, dict[str, str]]]],
-) -> list[str]:
-    errors: list[str] = []
+) -> list[dict[str, str]]:
+    """Join eligibility, fees and payments into their service; a row whose service is not in
+    services.csv is a problem (file, line, column, value, reason)."""
+    errors: list[dict[str, str]] = []
     services = {row.get("id", ""): row for row in out.get("service", ([], []))[1]}
     column = {
         "eligibility": "eligibility_description",
@@ -237,8 +324,14 @@ def _merge_into_services(
             value = (row.get(value_of[legacy]) or "").strip()
             if service is None:
                 errors.append(
-                    f"{name}: line {line}: column service_id: "
-                    f"no service with id {row.get('service_id', '')!r} in services.csv"
+                    {
+                        "file": name,
+                        "line": str(line),
+                        "column": "service_id",
+                        "value": row.get("service_id") or "",
+                        "reason": f"no service with id {row.get('service_id', '')!r} "
+                        "in services.csv",
+                    }
                 )
                 continue
             if value:

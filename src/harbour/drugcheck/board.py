@@ -22,6 +22,13 @@ Two things are published, and they are different in kind:
   watching the board never tells the day someone brought a sample.
 
 A sample's region is its health region when it has one (imports from UNC), else its city.
+
+A test strip counts as finding its class (fentanyl, benzodiazepines, ...) only when its result is
+positive. When several strips of one kind were read and disagreed (Drug Checking BC publishes
+``Positive;Negative``), the result is "mixed": it is published as such, with each strip's answer
+("Mixed (positive; negative)"), and it does not count as finding the class, neither in the
+shares nor in "held what it was bought as"; the FTIR or lab components of the same sample still
+count as they are. A mixed result is inconclusive, not a positive and not a negative.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from harbour.drugcheck.models import (
     Match,
     Sample,
     StripResult,
+    result_text,
 )
 from harbour.drugcheck.selectors import WATCHED, matched_expectation
 
@@ -93,7 +101,15 @@ def _result(sample: Sample) -> dict[str, Any]:
             }
             for c in sample.components.all()
         ],
-        "tests": [{"method": t.method, "result": t.result} for t in sample.tests.all() if t.result],
+        "tests": [
+            {
+                "method": t.method,
+                "result": t.result,
+                **({"readings": t.readings} if t.readings else {}),
+            }
+            for t in sample.tests.all()
+            if t.result
+        ],
     }
 
 
@@ -330,7 +346,9 @@ def results(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "tests": [
                     {
                         "method": methods.get(t["method"], ""),
-                        "result": strip_results.get(t["result"], ""),
+                        "result": result_text(t["result"], t.get("readings"))
+                        if t["result"] in strip_results
+                        else "",
                     }
                     for t in r["tests"]
                 ],

@@ -12,7 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from harbour.drugcheck.models import ExpectedClass, Method, SampleForm, StripResult
 
 YES_NO = [("", _("Not known")), ("yes", _("Yes")), ("no", _("No"))]
-STRIP_CHOICES = [("", _("Not done")), *StripResult.choices]
+# one strip per kind on this form: "mixed" comes from several strips (imports)
+STRIP_CHOICES = [
+    ("", _("Not done")),
+    *((value, label) for value, label in StripResult.choices if value != StripResult.MIXED),
+]
 STRIP_FIELDS = {
     "fentanyl_strip": Method.FENTANYL_STRIP,
     "benzo_strip": Method.BENZO_STRIP,

@@ -186,6 +186,21 @@ class StripResult(models.TextChoices):
     POSITIVE = "positive", _("Positive")
     NEGATIVE = "negative", _("Negative")
     INVALID = "invalid", _("Invalid")
+    # several strips of one kind disagreed (one positive, one negative): inconclusive, not a
+    # positive; the board does not count it as finding the class (drugcheck/board.py)
+    MIXED = "mixed", _("Mixed")
+
+
+def combine_readings(readings: list[str]) -> str:
+    """One result from several strips of one kind: the same valid answer is that answer, valid
+    answers that disagree are mixed, invalid strips alone are invalid (an invalid strip next to
+    a valid one does not change the valid answer)."""
+    valid = {r for r in readings if r in (StripResult.POSITIVE, StripResult.NEGATIVE)}
+    if len(valid) > 1:
+        return StripResult.MIXED
+    if valid:
+        return valid.pop()
+    return StripResult.INVALID if readings else ""
 
 
 class SampleTest(BaseModel):
@@ -193,6 +208,9 @@ class SampleTest(BaseModel):
     method = models.CharField(_("test"), max_length=20, choices=Method.choices)
     # strips only; spectrometry and lab results are the components they found
     result = models.CharField(_("result"), max_length=10, choices=StripResult.choices, blank=True)
+    # each strip's own result when more than one strip of this kind was read (in the order
+    # reported, e.g. ["positive", "negative"] behind a mixed result); empty for one strip
+    readings = models.JSONField(_("strip readings"), default=list, blank=True)
     completed_on = models.DateField(_("completed on"), null=True, blank=True)
 
     class Meta:
@@ -205,6 +223,19 @@ class SampleTest(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} {self.result}".strip()
+
+    @property
+    def result_text(self) -> str:
+        """ "Mixed (positive; negative)" in the reader's language; the result alone for one."""
+        return result_text(self.result, self.readings)
+
+
+def result_text(result: str, readings: list[str] | None) -> str:
+    labels = dict(StripResult.choices)
+    text = str(labels.get(result, result))
+    if readings and len(readings) > 1:
+        text += " (" + "; ".join(str(labels.get(r, r)).lower() for r in readings) + ")"
+    return text
 
 
 class Role(models.TextChoices):

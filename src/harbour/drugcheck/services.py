@@ -203,7 +203,11 @@ class SampleIn:
     already_used: bool | None = None
     overdose: bool | None = None
     notes: str = ""
-    strips: dict[str, str] = field(default_factory=dict)  # method -> positive/negative/invalid
+    strips: dict[str, str] = field(
+        default_factory=dict
+    )  # method -> positive/negative/invalid/mixed
+    # method -> each strip's result, when more than one strip of that kind was read
+    strip_readings: dict[str, list[str]] = field(default_factory=dict)
     components: list[ComponentIn] = field(default_factory=list)
     source: str = "entered"
     external_id: str = ""
@@ -254,7 +258,12 @@ def sample_create(
             sample.code = new_code()
     tests: dict[str, SampleTest] = {}
     for method, result in data.strips.items():
-        tests[method] = SampleTest.objects.create(sample=sample, method=method, result=result)
+        tests[method] = SampleTest.objects.create(
+            sample=sample,
+            method=method,
+            result=result,
+            readings=list(data.strip_readings.get(method, [])),
+        )
     for item in data.components:
         test = tests.get(item.method)
         if test is None:

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from harbour.core import audit, geo
+from harbour.core import audit, geo, imports
 from harbour.core.models import AuditAction
 from harbour.core.permissions import require_role
 from harbour.core.roles import Role
@@ -210,6 +210,18 @@ class ImportReport:
     removed: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[feedspec.Problem] = field(default_factory=list)
+    problems: list[imports.Problem] = field(default_factory=list)  # the errors, with their place
+    skipped: int = 0  # items left out (skip_invalid)
+
+    @property
+    def counts(self) -> imports.Counts:
+        counts = imports.Counts()
+        counts.add("meeting", "new", self.created)
+        counts.add("meeting", "changed", self.updated)
+        counts.add("meeting", "unchanged", self.unchanged)
+        counts.add("meeting", "skipped", self.skipped)
+        counts.add("meeting", "removed", self.removed)
+        return counts
 
     @property
     def unknown_types(self) -> Counter[str]:
@@ -237,9 +249,18 @@ class ImportReport:
         return lines
 
     def summary(self) -> str:
-        return (
-            f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{self.removed} removed"
+        """``meeting: 1 new, 0 changed, 2 unchanged`` (skipped and removed, i.e. archived
+        because the feed no longer lists them, when there are some)."""
+        return self.counts.summary()
+
+    def fail(self, problem: feedspec.Problem, item: Any, source: str) -> None:
+        self.errors.append(str(problem))
+        value = item.get(problem.field, "") if isinstance(item, dict) and problem.field else ""
+        column = f"[{problem.index}]" + (f".{problem.field}" if problem.field else "")
+        self.problems.append(
+            imports.Problem(
+                source or "feed", 0, column, "" if value is None else str(value), problem.message
+            )
         )
 
 
@@ -250,7 +271,9 @@ class ImportFailed(Exception):
 
 
 def _failed(message: str) -> ImportFailed:
-    return ImportFailed(ImportReport(errors=[message]))
+    return ImportFailed(
+        ImportReport(errors=[message], problems=[imports.Problem("", 0, "", "", message)])
+    )
 
 
 def read_source(source: str, *, timeout: float = 30) -> str:
@@ -307,6 +330,7 @@ def import_meetings(
     source: str = "",
     dry_run: bool = False,
     remove_missing: bool = True,
+    skip_invalid: bool = False,
 ) -> ImportReport:
     """Import a Meeting Guide feed for ``organization``: every item is checked first (errors
     name the item's index, its slug and the field) and nothing is written if any fails; then,
@@ -318,7 +342,11 @@ def import_meetings(
     (``source_hash``: the item, the defaults, the fellowships' vocabularies and
     ``feedspec.RULES``), was checked when it was stored and normalizes to the same fields, so it
     is counted unchanged without normalizing it again; its unknown type codes are still
-    reported. Any other item is normalized and compared by fingerprint."""
+    reported. Any other item is normalized and compared by fingerprint.
+
+    With ``skip_invalid`` the items with problems are left out (counted as skipped) and the
+    others imported; the meeting of a left-out item is not archived, whatever the feed says
+    about it now. An import that changes nothing writes nothing (no audit event either)."""
     tz = default_timezone or settings.TIME_ZONE
     try:
         weekly.zone(tz)
@@ -344,7 +372,8 @@ def import_meetings(
     vocabulary_of = {f.pk: terms[slug] for slug, f in fellowship_rows.items()}
     listings: list[tuple[dict[str, Any], str]] = []
     first_index: dict[str, int] = {}
-    for index, item in enumerate(items):
+    protected: set[str] = set()  # slugs of items left out: their meetings are not archived
+    for index, item in enumerate(imports.progress(items, total=len(items), label="meetings")):
         raw = feedspec.raw_hash(item, context)
         known = own.get(feedspec.raw_slug(item))
         if known is not None and known[3] == raw and known[2] is None:
@@ -357,20 +386,31 @@ def import_meetings(
             listing: dict[str, Any] | None = None
         else:
             result = feedspec.normalize(
-                index, item, default_timezone=tz, default_fellowship=fellowship,
-                fellowships=terms, own_pages=pages,
-            )  # fmt: skip
-            report.errors += [str(p) for p in result.errors]
+                index,
+                item,
+                default_timezone=tz,
+                default_fellowship=fellowship,
+                fellowships=terms,
+                own_pages=pages,
+            )
+            for problem in result.errors:
+                report.fail(problem, item, source)
             report.warnings += result.warnings
-            if result.meeting is None:
+            if result.errors or result.meeting is None:
+                protected.add(feedspec.raw_slug(item))
+                report.skipped += 1
                 continue
             listing = result.meeting
             slug = listing["slug"]
         if slug in first_index:
-            report.errors.append(
-                f"item [{index}] (slug {slug!r}), slug: repeats item [{first_index[slug]}]; "
-                "slugs must be unique"
+            report.fail(
+                feedspec.Problem(
+                    index, slug, "slug", f"repeats item [{first_index[slug]}]; slugs must be unique"
+                ),
+                item,
+                source,
             )
+            report.skipped += 1
             continue
         first_index[slug] = index
         if listing is None:
@@ -378,16 +418,27 @@ def import_meetings(
         else:
             listings.append((listing, raw))
     foreign = [slug for slug in first_index if slug not in own]
+    taken: set[str] = set()
     for start in range(0, len(foreign), CHUNK):
         for slug in Meeting.objects.filter(slug__in=foreign[start : start + CHUNK]).values_list(
             "slug", flat=True
         ):
-            report.errors.append(
-                f"item [{first_index[slug]}] (slug {slug!r}), slug: already used by another "
-                "organization's meeting; give it a different slug"
+            report.fail(
+                feedspec.Problem(
+                    first_index[slug],
+                    slug,
+                    "slug",
+                    "already used by another organization's meeting; give it a different slug",
+                ),
+                items[first_index[slug]],
+                source,
             )
-    if report.errors:
+            taken.add(slug)
+    if report.errors and not skip_invalid:
         raise ImportFailed(report)
+    if taken:
+        report.skipped += len(taken)
+        listings = [(listing, raw) for listing, raw in listings if listing["slug"] not in taken]
 
     creates: list[Meeting] = []
     updates: dict[Any, tuple[dict[str, Any], str]] = {}
@@ -402,11 +453,15 @@ def import_meetings(
             report.unchanged += 1  # the same meeting, written differently: nothing to write
         else:
             updates[known[0]] = (listing, raw)
-    missing = [v[0] for slug, v in own.items() if slug not in first_index and v[2] is None]
+    missing = [
+        v[0]
+        for slug, v in own.items()
+        if slug not in first_index and slug not in protected and v[2] is None
+    ]
     report.created, report.updated = len(creates), len(updates)
     report.removed = len(missing) if remove_missing else 0
-    if dry_run:
-        return report
+    if dry_run or not report.counts.written:
+        return report  # nothing to write
     with transaction.atomic():
         changed()
         Meeting.objects.bulk_create(creates, batch_size=500)
@@ -432,6 +487,7 @@ def import_meetings(
                 "updated": report.updated,
                 "unchanged": report.unchanged,
                 "removed": report.removed,
+                "skipped": report.skipped,
                 "unknown_types": sorted(report.unknown_types),
             },
         )
@@ -539,9 +595,9 @@ def _apply_suggestion(suggestion: MeetingSuggestion) -> list[str]:
             listing["conference_phone"], fields = number, ["conference_phone"]
         else:
             raise ValidationError(
-                _("“%(value)s” is neither a web link nor a phone number: edit the meeting "
-                  "instead.") % {"value": value}
-            )  # fmt: skip
+                _("“%(value)s” is neither a web link nor a phone number: edit the meeting instead.")
+                % {"value": value}
+            )
     else:
         return []
     if listing["days"] and listing["start_minute"] is None:

@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from harbour.core import audit, geo
+from harbour.core import audit, geo, imports
 from harbour.core.models import AuditAction
 from harbour.core.permissions import require_role
 from harbour.core.roles import Role
@@ -196,11 +196,17 @@ MAX_ERRORS = 50
 
 
 class ImportError_(Exception):
-    """The file cannot be imported; ``errors`` are one line each (file:line: column: why)."""
+    """The file cannot be imported; ``errors`` are one line each (file:line: column: why),
+    ``problems`` the same with their place (file, line, column, value, reason) for --report."""
 
-    def __init__(self, errors: list[str]) -> None:
+    def __init__(self, errors: list[str], problems: list[imports.Problem] | None = None) -> None:
         super().__init__("\n".join(errors))
         self.errors = errors
+        self.problems = (
+            problems
+            if problems is not None
+            else [imports.Problem("", 0, "", "", e) for e in errors]
+        )
 
 
 @dataclass
@@ -208,6 +214,22 @@ class ImportResult:
     rows: int = 0
     created: int = 0
     already: int = 0
+    skipped: int = 0  # rows left out (skip_invalid)
+    errors: list[str] = field(default_factory=list)  # why (skip_invalid)
+    problems: list[imports.Problem] = field(default_factory=list)
+
+    @property
+    def counts(self) -> imports.Counts:
+        counts = imports.Counts()
+        counts.add("event", "new", self.created)
+        counts.add("event", "unchanged", self.already)
+        counts.add("event", "skipped", self.skipped)
+        return counts
+
+    def summary(self) -> str:
+        """``event: 3 new, 0 changed, 0 unchanged``: an event already imported is unchanged
+        (events are kept as first imported)."""
+        return self.counts.summary()
 
 
 def parse_mapping(text: str) -> dict[str, str]:
@@ -286,10 +308,13 @@ def events_import(
     filename: str = "events.csv",
     dry_run: bool = False,
     actor: Any = None,
+    skip_invalid: bool = False,
 ) -> ImportResult:
     """Import events from CSV: every row is checked first; one bad row and nothing is written
-    (``ImportError_`` lists up to 50 problems as ``file:line: column 'X' (field): why``).
-    Rows already imported (same id, or the same row again without an id) are skipped."""
+    (``ImportError_`` lists up to 50 problems as ``file:line: column 'X' (field): why``, and
+    every one in ``problems``). With ``skip_invalid`` the bad rows are left out and counted.
+    Rows already imported (same id, or the same row again without an id) are unchanged; an
+    import where every row is already there writes nothing (no audit event either)."""
     if source not in Source.values:
         raise ImportError_([f"--source: unknown source {source!r} ({', '.join(Source.values)})"])
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
@@ -305,14 +330,21 @@ def events_import(
     zone = ZoneInfo(settings.TIME_ZONE)
     now = timezone.now()
     errors: list[str] = []
+    problems: list[imports.Problem] = []
     rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
+    bad_lines: set[int] = set()
 
     def fail(line: int, key: str, why: str) -> None:
-        errors.append(f"{filename}:{line}: column {mapping.get(key, key)!r} ({key}): {why}")
+        column = mapping.get(key, key)
+        if len(errors) < MAX_ERRORS:
+            errors.append(f"{filename}:{line}: column {column!r} ({key}): {why}")
+        problems.append(imports.Problem(filename, line, column, cells.get(key, ""), why))
+        bad_lines.add(line)
 
-    for line, raw in enumerate(reader, start=2):
-        if len(errors) >= MAX_ERRORS:
+    cells: dict[str, str] = {}
+    for line, raw in enumerate(imports.progress(reader, label=filename), start=2):
+        if len(errors) >= MAX_ERRORS and not skip_invalid:
             break
         cells = {key: (raw.get(column) or "") for key, column in mapping.items()}
         if not any(value.strip() for value in raw.values() if isinstance(value, str)):
@@ -372,9 +404,9 @@ def events_import(
             for name, messages in error.message_dict.items():
                 key = {"occurred_at": "date", "position": "lat"}.get(name, name)
                 fail(line, key, " ".join(messages))
-    if errors:
-        raise ImportError_(errors)
-    result = ImportResult(rows=len(rows))
+    if errors and not skip_invalid:
+        raise ImportError_(errors, problems)
+    result = ImportResult(rows=len(rows), skipped=len(bad_lines), errors=errors, problems=problems)
     with transaction.atomic():
         stored = set()
         refs = [r["source_ref"] for r in rows]
@@ -391,6 +423,8 @@ def events_import(
         ]
         OverdoseEvent.objects.bulk_create(new, batch_size=500)
         result.created, result.already = len(new), len(rows) - len(new)
+        if not new:
+            return result  # every row already there: nothing to write
         audit.record(
             action=AuditAction.SURVEILLANCE_IMPORT,
             actor=actor,
@@ -399,6 +433,7 @@ def events_import(
                 "file": filename[-100:],
                 "created": result.created,
                 "skipped": result.already,
+                "invalid": result.skipped,
             },
         )
         if dry_run:

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from harbour.accounts.models import Organization
+from harbour.core import imports
 from harbour.meetings import services
 
 
@@ -12,9 +13,11 @@ class Command(BaseCommand):
     help = (
         "Import a Meeting Guide JSON feed (a URL or a file) as the meetings of an organization. "
         "Every item is checked first; errors name the item's index, its slug and the field, and "
-        "nothing is written if any item fails. A re-import writes only the meetings whose "
-        "normalized fields changed, and archives the organization's meetings missing from the "
-        "feed. Unknown meeting-type codes are kept and reported."
+        "nothing is written if any item fails (unless --skip-invalid: the items with problems "
+        "are left out and their meetings kept as they are). A re-import writes only the "
+        "meetings whose normalized fields changed (an unchanged feed writes nothing and says 0 "
+        "new, 0 changed), and archives the organization's meetings missing from the feed. "
+        "Unknown meeting-type codes are kept and reported. The summary ends with the counts."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -36,6 +39,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Report what would change; write nothing."
         )
+        imports.add_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         org = Organization.objects.filter(slug=options["org"], is_active=True).first()
@@ -52,8 +56,11 @@ class Command(BaseCommand):
                 source=source,
                 dry_run=options["dry_run"],
                 remove_missing=not options["keep_missing"],
+                skip_invalid=options["skip_invalid"],
             )
         except services.ImportFailed as exc:
+            if options["report"]:
+                imports.write_report(options["report"], exc.report.problems)
             for line in exc.report.errors[:200]:
                 self.stderr.write(line)
             if len(exc.report.errors) > 200:
@@ -61,7 +68,13 @@ class Command(BaseCommand):
             errors = exc.report.errors
             reason = errors[0] if len(errors) == 1 else f"{len(errors)} problems (above)"
             raise CommandError(f"import failed: {reason}; nothing was written") from exc
+        if options["report"]:
+            imports.write_report(options["report"], report.problems)
         for line in report.warning_lines():
             self.stderr.write(f"warning: {line}")
+        for line in report.errors[:200]:
+            self.stderr.write(f"skipped: {line}")
+        if report.skipped:
+            self.stdout.write(imports.skipped_line(report.skipped, options["report"]))
         prefix = "dry run, nothing written: " if options["dry_run"] else ""
         self.stdout.write(prefix + report.summary())

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from harbour.accounts.models import Organization
+from harbour.core import imports
 from harbour.surveillance import services
 from harbour.surveillance.models import Source
 
@@ -17,7 +18,9 @@ class Command(BaseCommand):
         "Import overdose events for an organization from a CSV file, naming which column holds "
         "what with --map (e.g. --map 'date=Incident Date,fsa=Postal Code,fatal=Outcome'). "
         "Every row is checked first; errors give the line and column, and nothing is written if "
-        "any row fails. Rows already imported are skipped. Exact positions are never kept: "
+        "any row fails (unless --skip-invalid). Rows already imported are left as they are: "
+        "importing the same file again writes nothing and says 0 new. The summary ends with the "
+        "counts. Exact positions are never kept: "
         "only the postal area and a map cell. A date without a time counts at noon; times "
         f"without a zone are local (the TIME_ZONE setting). Fields: {FIELDS}."
     )
@@ -31,6 +34,7 @@ class Command(BaseCommand):
             help="Source of every row (unless a source column is mapped). Default: other.",
         )  # fmt: skip
         parser.add_argument("--dry-run", action="store_true", help="Check and count only.")
+        imports.add_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         organization = Organization.objects.filter(slug=options["org"]).first()
@@ -46,15 +50,21 @@ class Command(BaseCommand):
             result = services.events_import(
                 organization=organization, text=text, mapping=mapping,
                 source=options["source"], filename=path.name, dry_run=options["dry_run"],
+                skip_invalid=options["skip_invalid"],
             )  # fmt: skip
         except services.ImportError_ as exc:
+            if options["report"]:
+                imports.write_report(options["report"], exc.problems)
             for line in exc.errors[:200]:
                 self.stderr.write(line)
             raise CommandError(
                 f"import failed: {len(exc.errors)} problem(s); nothing was written"
             ) from exc
+        if options["report"]:
+            imports.write_report(options["report"], result.problems)
+        for line in result.errors[:200]:
+            self.stderr.write(f"skipped: {line}")
+        if result.skipped:
+            self.stdout.write(imports.skipped_line(result.skipped, options["report"]))
         prefix = "dry run, nothing written: " if options["dry_run"] else ""
-        self.stdout.write(
-            f"{prefix}{result.rows} rows: {result.created} events added, "
-            f"{result.already} already there"
-        )
+        self.stdout.write(prefix + result.summary())
