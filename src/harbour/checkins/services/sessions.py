@@ -253,6 +253,16 @@ def _end(session: Session, now: datetime, outcome: str, **extra: Any) -> None:
     _stand_down(session, now, "ok")
 
 
+def _new_due(session: Session, now: datetime, action: str, length: int) -> datetime:
+    """``ok`` restarts the timer from now. ``more`` adds ``length`` minutes to the time still
+    left (a session still counting down keeps what it had: 7 minutes left and 10 more is 17),
+    from now once the time is up; never more than ``MAX_MINUTES`` ahead of now."""
+    if action != "more" or session.state != State.ACTIVE or not session.due_at:
+        return now + timedelta(minutes=length)
+    base = max(session.due_at, now)
+    return min(base + timedelta(minutes=length), now + timedelta(minutes=MAX_MINUTES))
+
+
 def reply(
     session_id: Any,
     action: str,
@@ -262,7 +272,8 @@ def reply(
     by: str = "person",
 ) -> str:
     """The person answers: ``ok`` (restarts the timer; after the prompt or once help was called,
-    ends the session as all right), ``more`` (``minutes`` more, 2–60), ``done`` (ends it).
+    ends the session as all right), ``more`` (``minutes`` more, 2–60, added to the time left,
+    see ``_new_due``), ``done`` (ends it).
     ``source`` (an inbound message id or a form nonce) makes a repeated reply a no-op. Returns
     what happened: reset, extended, ended, already-ended or duplicate."""
     if minutes is not None and not MIN_MINUTES <= minutes <= MAX_MINUTES:
@@ -292,7 +303,7 @@ def reply(
         _cas(
             session,
             state=State.ACTIVE,
-            due_at=now + timedelta(minutes=length),
+            due_at=_new_due(session, now, action, length),
             minutes=length if action == "more" else session.minutes,
         )
         if was_calling:
