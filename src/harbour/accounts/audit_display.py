@@ -19,7 +19,7 @@ from django.apps import apps
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from harbour.accounts.models import Membership, Organization
+from harbour.accounts.models import Membership, Organization, OrganizationType
 from harbour.core.models import AuditEvent
 from harbour.core.roles import Role
 
@@ -58,6 +58,7 @@ KEYS = {
     "service": gettext_lazy("Listing"),
     "alert": gettext_lazy("Alert"),
     "quantity": gettext_lazy("Quantity"),
+    "type": gettext_lazy("Type"),
 }
 WHERE = {"board": gettext_lazy("dispatcher board")}
 
@@ -136,6 +137,8 @@ def _value(key: str, value: Any, names: dict[str, str], members: dict[int, str])
         return names.get(found, f"#{found[:8]}")
     if key in {"role", "from", "to"} and value in Role.values:
         return str(Role(value).label)
+    if key == "type" and value in OrganizationType.values:
+        return str(OrganizationType(value).label)
     if key == "where" and value in WHERE:
         return str(WHERE[value])
     if value is None or value == "":
