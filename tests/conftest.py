@@ -40,6 +40,15 @@ def _clear_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _english_to_start() -> None:
+    # A request in French leaves French active in the thread (LocaleMiddleware activates the
+    # language and nothing deactivates it): every test starts in the default language.
+    from django.utils import translation
+
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
 def _force_login_passes_mfa(monkeypatch: pytest.MonkeyPatch) -> None:
     """``Client.force_login`` skips the password; here it also skips the code for a user who has
     TOTP set up, recording the second factor in the session as allauth's MFA step does (staff

@@ -263,6 +263,8 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env("TIME_ZONE", "America/Toronto")
 USE_I18N = True
 USE_TZ = True
+# unambiguous dates in both languages ("12 Feb 2026", "12 févr. 2026", tables "2026-02-12")
+FORMAT_MODULE_PATH = ["harbour.formats"]
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -193,11 +193,12 @@ def test_ok_restarts_the_timer_and_two_oks_are_one(program, twilio, sms_in):
         clock_.move_to(at(400))
         sms_in("MORE 15", "SMmore")
         session.refresh_from_db()
-        assert session.due_at == at(400 + 900) and session.minutes == 15
+        # 15 more minutes on top of the 500 seconds still left
+        assert session.due_at == at(900 + 900) and session.minutes == 15
         sms_in("MORE 99", "SMmore2")
         assert "between 2 and 60" in texts(twilio, PERSON)[-1]
-        assert Session.objects.get(pk=session.pk).due_at == at(1300)
-        clock_.move_to(at(1300))
+        assert Session.objects.get(pk=session.pk).due_at == at(1800)
+        clock_.move_to(at(1800))
         services.advance_due()
         sms_in("OK", "SMok2")
         session.refresh_from_db()
@@ -206,7 +207,7 @@ def test_ok_restarts_the_timer_and_two_oks_are_one(program, twilio, sms_in):
         # a reply after the end is answered politely and changes nothing
         sms_in("MORE 10", "SMlate")
         session.refresh_from_db()
-        assert session.state == State.ENDED and session.ended_at == at(1300)
+        assert session.state == State.ENDED and session.ended_at == at(1800)
         assert "has ended, nothing was changed" in texts(twilio, PERSON)[-1]
 
 

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from harbour.core.models import AuditAction
 from harbour.core.roles import Role
+from harbour.core.widgets import DateInput
 
 
 class InviteForm(forms.Form):
@@ -56,4 +61,25 @@ class AcceptInvitationForm(forms.Form):
                 password_validation.validate_password(str(p1), User(email=self.email))
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
+        return data
+
+
+class AuditFilterForm(forms.Form):
+    """Filters of the audit trail (a GET form: works without JavaScript)."""
+
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    actor = forms.ChoiceField(label=_("Who"), required=False)
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def __init__(self, *args: Any, actors: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", _("All actions")), *AuditAction.choices]  # type: ignore[attr-defined]
+        self.fields["actor"].choices = [("", _("Everyone")), *actors]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
         return data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db.models import Count, QuerySet
@@ -85,8 +86,16 @@ def api_key_for(actor: Any, *, organization: Organization, key_id: Any) -> ApiKe
 
 
 def audit_events_of(
-    actor: Any, *, organization: Organization, action: str = ""
+    actor: Any,
+    *,
+    organization: Organization,
+    action: str = "",
+    by: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> QuerySet[AuditEvent]:
+    """The organization's trail, newest first, for its org admins. ``by`` is a user id or an
+    actor label (``system``, ``api-key:…``); dates are local days, both included."""
     events = scope(
         AuditEvent.objects.filter(organization=organization).select_related("actor"),
         actor,
@@ -94,7 +103,36 @@ def audit_events_of(
     )
     if action:
         events = events.filter(action=action)
+    if by.startswith("user:") and by[5:].isdigit():
+        events = events.filter(actor_id=int(by[5:]))
+    elif by.startswith("label:"):
+        events = events.filter(actor__isnull=True, actor_label=by[6:])
+    if date_from:
+        events = events.filter(created_at__date__gte=date_from)
+    if date_to:
+        events = events.filter(created_at__date__lte=date_to)
     return events.order_by("-created_at")
+
+
+def audit_actors_of(actor: Any, *, organization: Organization) -> list[tuple[str, str]]:
+    """Who appears in the organization's trail, for the filter: people by their name or
+    address, then labels such as ``system`` or an API key."""
+    events = scope(
+        AuditEvent.objects.filter(organization=organization), actor, minimum=Role.ORG_ADMIN
+    )
+    users = [
+        (f"user:{pk}", display or email)
+        for pk, display, email in events.filter(actor__isnull=False)
+        .values_list("actor_id", "actor__display_name", "actor__email")
+        .distinct()
+    ]
+    labels = [
+        (f"label:{label}", label)
+        for label in events.filter(actor__isnull=True)
+        .values_list("actor_label", flat=True)
+        .distinct()
+    ]
+    return sorted(set(users), key=lambda c: c[1].lower()) + sorted(set(labels))
 
 
 def member_emails(organization_id: Any, *, minimum: str = Role.COORDINATOR) -> list[str]:

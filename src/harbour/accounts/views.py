@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from allauth.account.internal.flows.login import record_authentication
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -13,10 +16,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from harbour.accounts import selectors, services
-from harbour.accounts.forms import AcceptInvitationForm, ApiKeyForm, InviteForm, RoleForm
+from harbour.accounts import audit_display, selectors, services
+from harbour.accounts.forms import (
+    AcceptInvitationForm,
+    ApiKeyForm,
+    AuditFilterForm,
+    InviteForm,
+    RoleForm,
+)
 from harbour.accounts.models import User
-from harbour.core.models import AuditAction
 from harbour.core.permissions import role_in
 from harbour.core.roles import Role, role_at_least
 
@@ -187,6 +195,10 @@ def invitation(request: HttpRequest) -> HttpResponse:
         else:
             request.session.pop(INVITATION_SESSION_KEY, None)
             login(request, new_user, backend="django.contrib.auth.backends.ModelBackend")
+            # they chose their password in this very request: that is a fresh authentication,
+            # as allauth's re-authentication page records it, so setting up TOTP next does not
+            # ask for the password again (the second factor is still required before anything)
+            record_authentication(request, new_user, method="password", reauthenticated=True)
             messages.success(
                 request,
                 _("Welcome to Harbour. Set up two-factor authentication to finish."),
@@ -236,13 +248,29 @@ def api_key_revoke(request: HttpRequest, slug: str, key_id: str) -> HttpResponse
 @login_required
 def audit_trail(request: HttpRequest, slug: str) -> HttpResponse:
     org = selectors.organization_for(request.user, slug=slug, minimum=Role.ORG_ADMIN)
-    action = request.GET.get("action", "")
-    if action not in AuditAction.values:
-        action = ""
-    events = selectors.audit_events_of(request.user, organization=org, action=action)
+    form = AuditFilterForm(
+        request.GET or None, actors=selectors.audit_actors_of(request.user, organization=org)
+    )
+    filters: dict[str, Any] = {}
+    if form.is_bound and form.is_valid():
+        filters = {
+            "action": form.cleaned_data.get("action") or "",
+            "by": form.cleaned_data.get("actor") or "",
+            "date_from": form.cleaned_data.get("date_from"),
+            "date_to": form.cleaned_data.get("date_to"),
+        }
+    events = selectors.audit_events_of(request.user, organization=org, **filters)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "accounts/audit.html",
-        {"org": org, "page": page, "actions": AuditAction.choices, "action": action},
+        {
+            "org": org,
+            "page": page,
+            "rows": audit_display.rows(org, page.object_list),
+            "form": form,
+            "query": query.urlencode(),
+        },
     )

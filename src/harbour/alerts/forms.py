@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from harbour.alerts import images
 from harbour.alerts.models import ReportKind, Severity
 from harbour.alerts.services import PHOTO_ERRORS, parse_areas
+from harbour.core.widgets import DateInput
 
 
 class AreasField(forms.CharField):
@@ -130,9 +131,7 @@ class ReportForm(forms.Form):
             "team reads your report: without it, no one may see it."
         ),
     )
-    happened_on = forms.DateField(
-        label=_("When"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    happened_on = forms.DateField(label=_("When"), required=False, widget=DateInput())
     # left empty by people; bots fill every field
     website = forms.CharField(required=False, widget=forms.HiddenInput)
 

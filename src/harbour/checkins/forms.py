@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from harbour.checkins.models import Outcome, Program, Responder, Route
 from harbour.checkins.services import MAX_MINUTES, MIN_MINUTES, padded_areas
+from harbour.core.widgets import DateInput
 
 MINUTE_CHOICES = [(m, _("%(n)s minutes") % {"n": m}) for m in (5, 10, 15, 20, 30, 45, 60)]
 
@@ -153,7 +154,7 @@ class ResponderForm(forms.ModelForm):
         fields = ["alias", "lang", "naloxone_trained_until", "on_call", "training"]
         widgets = {
             "lang": forms.Select(choices=[("en", "English"), ("fr", "Français")]),
-            "naloxone_trained_until": forms.DateInput(attrs={"type": "date"}),
+            "naloxone_trained_until": DateInput(),
         }
 
     def clean_areas(self) -> str:

@@ -13,4 +13,5 @@ urlpatterns = [
     path("responders/<uuid:responder_id>/", views.responder_toggle, name="responder"),
     path("s/<uuid:session_id>/", views.board_session, name="session"),
     path("s/<uuid:session_id>/outcome/", views.board_outcome, name="outcome"),
+    path("s/<uuid:session_id>/contact/", views.board_contact, name="contact"),
 ]

@@ -13,7 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -31,6 +33,7 @@ from harbour.checkins.forms import (
     StartForm,
 )
 from harbour.checkins.models import (
+    OPEN_STATES,
     Callout,
     CalloutStatus,
     Event,
@@ -199,7 +202,17 @@ def session_reply(request: HttpRequest, action: str) -> HttpResponse:
         messages.info(request, _("This check-in had already ended; nothing was changed."))
     elif result == "ended":
         messages.success(request, _("Check-in ended. Glad you are okay."))
-    elif result in {"reset", "extended"}:
+    elif result == "extended":
+        session.refresh_from_db(fields=["due_at"])
+        messages.success(
+            request,
+            _("%(minutes)s minutes added. We will text you at %(time)s.")
+            % {
+                "minutes": minutes,
+                "time": date_format(timezone.localtime(session.due_at), "H:i"),
+            },
+        )
+    elif result == "reset":
         messages.success(request, _("Got it. The timer starts again."))
     return redirect("checkins:mine")
 
@@ -276,6 +289,10 @@ def respond(request: HttpRequest) -> HttpResponse:
 # --- dispatcher ------------------------------------------------------------------------------
 
 
+# who dispatches: the staff of the organization that serves the check-in, from peer workers up
+# (a viewer sees no check-in, and nobody outside the organization does)
+DISPATCHER = Role.PEER_WORKER
+
 URGENCY = {
     State.DISPATCH: 0,
     State.PROMPTED: 1,
@@ -332,15 +349,18 @@ def _seconds(value: Any) -> int | None:
 @login_required
 def board(request: HttpRequest, slug: str) -> HttpResponse:
     """The dispatcher view: open sessions, the ones needing a person first and loud."""
-    org = organization_for(request.user, slug=slug, minimum=Role.PEER_WORKER)
+    org = organization_for(request.user, slug=slug, minimum=DISPATCHER)
     program = _program(org)
     now = timezone.now()
     sessions = sorted(
         services.open_for(org), key=lambda s: (URGENCY.get(State(s.state), 9), s.started_at)
     )
     late = timedelta(seconds=watchdog.threshold())
+    revealed = set(request.session.get(REVEALED_KEY, []))
     for session in sessions:
         session.overdue = bool(session.due_at and now - session.due_at > late)
+        session.overdue_minutes = overdue_minutes(session, now)
+        session.revealed = str(session.pk) in revealed
     return render(
         request,
         "checkins/staff/board.html",
@@ -355,6 +375,48 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
             "dispatch_outcomes": [(o.value, o.label) for o in services.DISPATCH_OUTCOMES],
         },
     )
+
+
+def overdue_minutes(session: Session, now: Any) -> int | None:
+    """Whole minutes since the person should have checked in (None while they are not late):
+    since their timer ran out (``prompted_at``) once they were prompted, or since the timer's
+    end when the worker has not prompted them yet."""
+    if session.state == State.ACTIVE:
+        since = session.due_at if session.due_at and session.due_at < now else None
+    elif session.state == State.ON_SCENE:
+        since = None  # someone is with them
+    else:
+        since = session.prompted_at
+    if since is None:
+        return None
+    return int((now - since).total_seconds() // 60)
+
+
+# the check-ins whose phone and address this staff member revealed on the board (this sign-in)
+REVEALED_KEY = "checkins_revealed"
+REVEALED_MAX = 50
+
+
+@login_required
+@require_POST
+def board_contact(request: HttpRequest, slug: str, session_id: Any) -> HttpResponse:
+    """A dispatcher reveals a person's phone and address on the board: audited as viewed,
+    once per session and sign-in; the board then shows them until the session closes."""
+    org = organization_for(request.user, slug=slug, minimum=DISPATCHER)
+    session = get_object_or_404(
+        Session, pk=session_id, program__organization=org, state__in=OPEN_STATES
+    )
+    revealed = [str(x) for x in request.session.get(REVEALED_KEY, [])]
+    if str(session.pk) not in revealed:
+        audit.record(
+            action=AuditAction.CHECKIN_CONTACT_VIEWED,
+            actor=request.user,
+            organization=org,
+            obj=session,
+            metadata={"where": "board"},
+        )
+        request.session[REVEALED_KEY] = [*revealed, str(session.pk)][-REVEALED_MAX:]
+    return redirect(reverse("checkins-staff:board", kwargs={"slug": org.slug}) + f"#s-{session.pk}")
 
 
 @login_required

@@ -49,6 +49,7 @@ class AuditAction(models.TextChoices):
     DRUGCHECK_SAMPLE_RECORD = "drugcheck-sample-record", _("Drug-checking sample recorded")
     DRUGCHECK_LAB_CONFIRM = "drugcheck-lab-confirm", _("Lab confirmation recorded")
     DRUGCHECK_IMPORT = "drugcheck-import", _("Drug-checking results imported")
+    DRUGCHECK_SAMPLE_CORRECT = "drugcheck-sample-correct", _("Drug-checking sample corrected")
     ALERT_DRAFT = "alert-draft", _("Alert drafted")
     ALERT_SUBMIT = "alert-submit", _("Alert sent for approval")
     ALERT_PUBLISH = "alert-publish", _("Alert published")
@@ -57,7 +58,11 @@ class AuditAction(models.TextChoices):
     REPORT_ALERT = "report-alert", _("Community report turned into an alert draft")
     REPORT_CONFIRM = "report-confirm", _("Community report confirmed (it counts)")
     ALERT_SETTINGS = "alert-settings", _("Alert and report settings changed")
-    CHECKIN_VIEWED = "checkin-viewed", _("Check-in session opened by staff")
+    CHECKIN_VIEWED = "checkin-viewed", _("Check-in session viewed by staff")
+    CHECKIN_CONTACT_VIEWED = (
+        "checkin-contact-viewed",
+        _("Check-in phone and address viewed by a dispatcher"),
+    )
     CHECKIN_CLOSED = "checkin-closed", _("Check-in session closed by a dispatcher")
     RESPONDER_CHANGED = "responder-changed", _("Peer responder added or changed")
     CHECKIN_PROGRAM_CHANGED = "checkin-program-changed", _("Check-in program settings changed")

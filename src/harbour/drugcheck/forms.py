@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from harbour.core.widgets import DateInput
 from harbour.drugcheck.models import ExpectedClass, Method, SampleForm, StripResult
 
 YES_NO = [("", _("Not known")), ("yes", _("Yes")), ("no", _("No"))]
@@ -55,7 +56,7 @@ class BoardForm(forms.Form):
 class SampleEntryForm(forms.Form):
     """A sample in under a minute on a phone: the common fields first, sensible defaults."""
 
-    collected_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    collected_on = forms.DateField(label=_("Date"), widget=DateInput())
     site = forms.CharField(label=_("Site"), max_length=200)
     city = forms.CharField(label=_("City or town"), max_length=120, required=False)
     fsa = forms.RegexField(
@@ -135,3 +136,47 @@ class SampleEntryForm(forms.Form):
 
     def yes_no(self, name: str) -> bool | None:
         return _yes_no(self.cleaned_data.get(name) or "")
+
+
+def _yes_no_value(value: bool | None) -> str:
+    return {True: "yes", False: "no"}.get(value, "")  # type: ignore[arg-type]
+
+
+class SampleCorrectForm(SampleEntryForm):
+    """The same fields as when it was recorded, filled in, and why it is corrected."""
+
+    reason = forms.CharField(
+        label=_("Why are you correcting it?"),
+        max_length=300,
+        help_text=_("For example “wrong strip result entered”. Kept in the audit trail."),
+    )
+
+    @classmethod
+    def initial_for(cls, sample: Any) -> dict[str, Any]:
+        strips = {t.method: t.result for t in sample.tests.all()}
+        ftir = []
+        for c in sample.components.all():
+            if c.test is None or c.test.method != Method.FTIR:
+                continue
+            if c.match == "no-library-match":
+                name = "no library match"
+            elif c.match == "uncertain" and not (c.reported_name or c.substance):
+                name = "uncertain match"
+            else:
+                name = c.reported_name or (c.substance.name if c.substance else "")
+            ftir.append(f"{name} {c.percent.normalize():f}" if c.percent is not None else name)
+        return {
+            "collected_on": sample.collected_on,
+            "site": sample.site,
+            "city": sample.city,
+            "fsa": sample.fsa,
+            "expected": sample.expected,
+            "expected_class": sample.expected_class,
+            "form": sample.form,
+            "colour": sample.colour,
+            "already_used": _yes_no_value(sample.already_used),
+            "overdose": _yes_no_value(sample.overdose),
+            "notes": sample.notes,
+            "ftir": "\n".join(ftir),
+            **{name: strips.get(str(method), "") for name, method in STRIP_FIELDS.items()},
+        }

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from harbour.core.permissions import scope
+from harbour.core.permissions import get_scoped_or_404, scope
 from harbour.core.roles import Role
 from harbour.drugcheck.models import (
     ACTIVE_CLASSES,
@@ -94,4 +94,17 @@ def own_samples(actor: Any, *, organization: Any) -> QuerySet[Sample]:
         scope(Sample.objects.all(), actor, minimum=Role.PEER_WORKER)
         .filter(organization=organization)
         .prefetch_related("components__substance", "tests")
+    )
+
+
+def own_sample_or_404(actor: Any, *, organization: Any, sample_id: Any) -> Sample:
+    """One sample of the actor's organization; 404 for any other, and for a malformed id."""
+    return get_scoped_or_404(
+        Sample.objects.filter(organization=organization).prefetch_related(
+            "tests",
+            Prefetch("components", queryset=Component.objects.select_related("substance", "test")),
+        ),
+        actor,
+        pk=sample_id,
+        minimum=Role.PEER_WORKER,
     )

@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from harbour.core import audit
 from harbour.core.models import AuditAction
@@ -347,3 +348,117 @@ def lab_confirm(
     for hook in SAMPLE_HOOKS:
         hook(sample)
     return test
+
+
+# --- corrections ----------------------------------------------------------------------------
+
+CORRECTABLE = (
+    "collected_on", "site", "city", "fsa", "expected", "expected_class", "form", "colour",
+    "already_used", "overdose", "notes",
+)  # fmt: skip
+REASON_MAX = 300
+
+
+def released_month(day: date) -> Any:
+    """The drug-checking release that covers ``day``, if its month was already published."""
+    from harbour.core.models import Release
+    from harbour.drugcheck.board import KIND
+
+    return Release.objects.filter(kind=KIND, period_start__lte=day, period_end__gt=day).first()
+
+
+@transaction.atomic
+def sample_correct(*, actor: Any, sample: Sample, data: SampleIn, reason: str) -> list[str]:
+    """Staff of the sample's organization correct what was recorded: its fields, its strips
+    and its FTIR components (lab confirmations stay as the lab reported them). A reason is
+    required and audited with the names of the fields changed (never their values).
+
+    A release is never changed: a result already published on the board stays as published,
+    and the sample may not move into or out of a released month (it would then be in two
+    releases, or in none). Returns the fields changed."""
+    require_role(actor, sample.organization_id, Role.PEER_WORKER)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationError({"reason": _("Say why you are correcting this sample.")})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reason": _("At most %(n)s characters.") % {"n": REASON_MAX}})
+    if audit.personal_values(reason):
+        raise ValidationError(
+            {"reason": _("Leave out phone numbers and email addresses: the reason is kept.")}
+        )
+    sample = Sample.objects.select_for_update().get(pk=sample.pk)
+    moves_month = f"{data.collected_on:%Y-%m}" != f"{sample.collected_on:%Y-%m}"
+    if moves_month and (released_month(sample.collected_on) or released_month(data.collected_on)):
+        raise ValidationError(
+            {
+                "collected_on": _(
+                    "This would move the sample into or out of a month already published "
+                    "on the board, and published figures never change. Choose a date in "
+                    "the same month."
+                )
+            }
+        )
+    new = {
+        "collected_on": data.collected_on,
+        "site": data.site.strip(),
+        "city": data.city.strip(),
+        "fsa": data.fsa.strip().upper()[:3],
+        "expected": data.expected.strip(),
+        "expected_class": data.expected_class or expected_class_of(data.expected),
+        "form": data.form,
+        "colour": data.colour.strip(),
+        "already_used": data.already_used,
+        "overdose": data.overdose,
+        "notes": data.notes.strip(),
+    }
+    changed = [name for name in CORRECTABLE if getattr(sample, name) != new[name]]
+    vocabulary = Vocabulary()
+    for name in changed:
+        setattr(sample, name, new[name])
+    if "expected" in changed:
+        sample.expected_substance = vocabulary.find(sample.expected) if sample.expected else None
+    sample.full_clean(exclude=["organization", "created_by", "expected_substance"])
+    sample.save()
+    strips_before = {t.method: t.result for t in sample.tests.all() if t.method in _STRIP_METHODS}
+    if strips_before != data.strips:
+        changed.append("strips")
+        SampleTest.objects.filter(sample=sample, method__in=_STRIP_METHODS).exclude(
+            method__in=list(data.strips)
+        ).delete()
+        for method, result in data.strips.items():
+            SampleTest.objects.update_or_create(
+                sample=sample, method=method, defaults={"result": result}
+            )
+    ftir_before = [
+        (c.reported_name or (c.substance.name if c.substance else ""), c.percent, c.match)
+        for c in Component.objects.filter(sample=sample, test__method=Method.FTIR).select_related(
+            "substance"
+        )
+    ]
+    ftir_after = [(c.name.strip(), c.percent, c.match) for c in data.components]
+    if ftir_before != ftir_after:
+        changed.append("ftir")
+        SampleTest.objects.filter(sample=sample, method=Method.FTIR).delete()
+        if data.components:
+            test = SampleTest.objects.create(sample=sample, method=Method.FTIR)
+            for item in data.components:
+                _add_component(sample=sample, test=test, item=item, vocabulary=vocabulary)
+    if not changed:
+        return []
+    audit.record(
+        action=AuditAction.DRUGCHECK_SAMPLE_CORRECT,
+        actor=actor,
+        organization_id=sample.organization_id,
+        obj=sample,
+        metadata={
+            "fields": changed,
+            "reason": reason,
+            "published": bool(released_month(sample.collected_on)),
+        },
+    )
+    return changed
+
+
+_STRIP_METHODS = [str(m) for m in (
+    Method.FENTANYL_STRIP, Method.BENZO_STRIP, Method.XYLAZINE_STRIP, Method.NITAZENE_STRIP,
+)]  # fmt: skip

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from harbour.core.widgets import DateInput
 from harbour.mentoring.models import LANGUAGES, Channel, Identity, Pathway
 
 
@@ -166,7 +167,7 @@ class MentorForm(forms.Form):
                                   initial=2)  # fmt: skip
     trained_on = forms.DateField(
         label=_("Peer mentor training completed on"), required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )  # fmt: skip
     lived_experience = forms.BooleanField(
         label=_("Has lived or living experience"), required=False, initial=True

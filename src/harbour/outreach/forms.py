@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from harbour.core.widgets import DateInput
 from harbour.outreach.models import (
     MAX_DOSES,
     MAX_PEOPLE,
@@ -269,7 +270,7 @@ class KitUseForm(forms.Form):
     id = forms.UUIDField(widget=forms.HiddenInput)
     used_on = forms.DateField(
         label=_("When did you use it?"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
     )
     fsa = forms.CharField(
         label=_("Where (postal area)"),
@@ -356,7 +357,7 @@ class ReceiptForm(forms.Form):
             label=_("Expiry date"),
             required=False,
             help_text=_("Needed for naloxone."),
-            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            widget=DateInput(),
         )
         self.fields["note"] = forms.CharField(
             label=_("From where (optional)"), max_length=200, required=False
@@ -435,7 +436,7 @@ class TrainingForm(forms.Form):
         self.fields["held_on"] = forms.DateField(
             label=_("Date"),
             initial=timezone.localdate,
-            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            widget=DateInput(),
         )
         self.fields["people_trained"] = forms.IntegerField(
             label=_("People trained"), widget=forms.NumberInput(attrs={**NUMBER, "min": 1})
@@ -508,12 +509,8 @@ class ReferralSearchForm(forms.Form):
 
 
 class PeriodForm(forms.Form):
-    first = forms.DateField(
-        label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    last = forms.DateField(
-        label=_("To"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    first = forms.DateField(label=_("From"), widget=DateInput())
+    last = forms.DateField(label=_("To"), widget=DateInput())
     shared = forms.BooleanField(
         label=_("Version to share outside the organization (numbers under 5 hidden)"),
         required=False,

@@ -10,6 +10,7 @@ from html import escape
 from typing import Any
 
 import h3
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -218,7 +219,7 @@ def weekly(
         if i % 2 == 0:
             parts.append(
                 f'<text x="{x + step / 2:.1f}" y="{y(0) + 16:.1f}" text-anchor="middle">'
-                f"{week:%d/%m}</text>"
+                f"{escape(date_format(week, 'j M'))}</text>"
             )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 -- every value above is escaped or numeric
