@@ -604,6 +604,8 @@ def _check_references(
                     continue
                 if target._default_manager.filter(pk=value).exists():
                     continue
+                if m.MergedId.objects.filter(old_id=value).exists():
+                    continue  # merged into another listing: the import links the survivor
                 kind = target._meta.model_name
                 if f.null:
                     # an optional link to something not in the data: kept for export, not linked
@@ -626,13 +628,29 @@ def import_tabular(path: Path, *, lang: str = "en", dry_run: bool = False) -> Im
         raise ImportFailed(report)
     with transaction.atomic():
         touched_services: set[Any] = set()
+        aliases = _merged_ids()
+        merged = 0
         for table, model in TABLES:
             for record in parsed.get(table, []):
                 pk = record.pop("pk")
                 extra = record.pop("extra")
                 record.pop("_where", None)
+                # a listing staff merged: its rows update the survivor (blanks only) or, being
+                # copies of what the survivor has, are skipped; never a new duplicate
+                fill_only = pk in aliases
+                if fill_only:
+                    merged += 1
+                    pk = aliases[pk]
+                links = [k for k, v in record.items() if k.endswith("_id") and v in aliases]
+                if pk is None or any(aliases[record[k]] is None for k in links):
+                    report.unchanged[table] = report.unchanged.get(table, 0) + 1
+                    continue
+                for key in links:
+                    record[key] = aliases[record[key]]
                 obj = model._default_manager.filter(pk=pk).first()
                 values = {**record, "hsds_extra": extra}
+                if fill_only and obj is not None:
+                    values = {k: v for k, v in values.items() if _same(getattr(obj, k), None)}
                 if obj is None:
                     model._default_manager.create(pk=pk, **values)
                     report.created[table] = report.created.get(table, 0) + 1
@@ -647,10 +665,20 @@ def import_tabular(path: Path, *, lang: str = "en", dry_run: bool = False) -> Im
                         report.unchanged[table] = report.unchanged.get(table, 0) + 1
                 if model is m.Service:
                     touched_services.add(pk)
+        if merged:
+            report.warnings.append(
+                f"{merged} row(s) carry the ids of listings merged into others: they filled "
+                "what the surviving listings lacked, or were skipped as copies"
+            )
         _after_import(touched_services)
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+def _merged_ids() -> dict[Any, Any]:
+    """Old id -> the id it became in a merge (None: a copy, dropped)."""
+    return dict(m.MergedId.objects.values_list("old_id", "new_id"))
 
 
 def _same(current: Any, new: Any) -> bool:
