@@ -315,19 +315,20 @@ def one_per_place(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     suspects = [sal_id for ids in by_name.values() if len(ids) > 1 for sal_id in ids]
     if not suspects:
         return rows
-    facts = ServiceAtLocation.objects.filter(pk__in=suspects).values_list(
-        "pk",
-        "location_id",
-        "location__latitude",
-        "location__longitude",
-        "service__name_en",
-        "service__name_fr",
-        "service__organization__name_en",
-        "service__organization__name_fr",
-        "service__assured_date",
-        "service__updated_at",
+    facts = list(
+        ServiceAtLocation.objects.filter(pk__in=suspects).values_list(
+            "pk",
+            "location_id",
+            "location__latitude",
+            "location__longitude",
+            "service__name_en",
+            "service__name_fr",
+            "service__organization__name_en",
+            "service__organization__name_fr",
+            "service__assured_date",
+            "service__updated_at",
+        )
     )
-    facts = list(facts)
     addresses = {
         location_id: (area_of(postal, city), normalize_street(address_1))
         for location_id, address_1, city, postal in Address.objects.filter(

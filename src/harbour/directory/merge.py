@@ -120,9 +120,9 @@ def _fold(survivor: Service, other: Service) -> dict[str, int]:
         moved["places"] += 1
     numbers = {duplicates.normalize_phone(p.number): p for p in survivor.phones.all()}
     for phone in list(other.phones.all()):
-        twin = numbers.get(duplicates.normalize_phone(phone.number))
-        if twin is not None:
-            _alias(phone.pk, Phone, twin.pk, survivor)
+        same = numbers.get(duplicates.normalize_phone(phone.number))
+        if same is not None:
+            _alias(phone.pk, Phone, same.pk, survivor)
             continue
         phone.service = survivor
         phone.save(update_fields=["service", "updated_at"])
