@@ -372,3 +372,58 @@ def _rank(entry: tuple[Any, date | None, datetime | None]) -> tuple[int, float, 
 def total(services: Iterable[Group]) -> int:
     """How many listings the groups hold beyond one each: the rows a merge would remove."""
     return sum(len(g.ids) - 1 for g in services)
+
+
+# --- what the staff page shows ----------------------------------------------------------------
+
+
+@dataclass
+class Card:
+    service: Service
+    provider: str
+    addresses: list[str]
+    phones: list[str]
+
+
+def card(service: Service) -> Card:
+    sals = service.service_at_locations.select_related("location").prefetch_related(
+        "location__addresses", "location__phones"
+    )
+    addresses, phones = [], [p.number for p in service.phones.all()]
+    for sal in sals:
+        for a in sal.location.addresses.all():
+            addresses.append(", ".join(x for x in (a.address_1, a.city, a.postal_code) if x))
+        phones += [p.number for p in sal.location.phones.all()]
+    return Card(
+        service,
+        str(service.organization.name),
+        list(dict.fromkeys(addresses)),
+        list(dict.fromkeys(phones)),
+    )
+
+
+@dataclass
+class StaffGroup:
+    ids: list[Any]
+    reasons: list[str]
+    cards: list[Card]
+
+
+def staff_groups(actor: Any, *, organization: Any) -> list[StaffGroup]:
+    """The candidate groups among the listings this organization maintains (its coordinators
+    only: the same people who may edit and merge them)."""
+    from harbour.core.permissions import scope
+    from harbour.core.roles import Role
+
+    own = scope(
+        Service.objects.all(), actor, field="organization__owner", minimum=Role.COORDINATOR
+    ).filter(organization__owner=organization)
+    found = groups(own)
+    services = {
+        s.pk: s
+        for s in own.filter(pk__in=[i for g in found for i in g.ids]).select_related("organization")
+    }
+    return [
+        StaffGroup(g.ids, g.reason_labels, [card(services[i]) for i in g.ids if i in services])
+        for g in found
+    ]

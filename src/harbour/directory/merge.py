@@ -247,6 +247,35 @@ def duplicates_dismiss(*, actor: Any, services: Sequence[Service], system: bool 
     return added
 
 
+def fills(survivor: Service, others: Sequence[Service]) -> list[str]:
+    """The fields a merge would fill in the survivor (their labels), for the confirmation."""
+    copy = Service.objects.get(pk=survivor.pk)
+    filled: list[str] = []
+    for other in others:
+        filled += [f for f in _fill(copy, other) if f not in filled and f != "hsds_extra"]
+    labels = [getattr(Service._meta.get_field(_base(f)), "verbose_name", f) for f in filled]
+    return list(dict.fromkeys(str(label) for label in labels))
+
+
+def _base(attname: str) -> str:
+    for suffix in ("_en", "_fr"):
+        if attname.endswith(suffix) and attname[: -len(suffix)] in _TRANSLATED:
+            return attname[: -len(suffix)]
+    return attname.removesuffix("_id")
+
+
+_TRANSLATED = {
+    "name",
+    "alternate_name",
+    "description",
+    "interpretation_services",
+    "application_process",
+    "fees_description",
+    "eligibility_description",
+    "alert",
+}
+
+
 def survivor_of(old_id: Any, table: str = "service") -> Any:
     """The id an old (merged) id became, or None."""
     return (
