@@ -28,6 +28,7 @@ from datetime import date, datetime
 from difflib import SequenceMatcher
 from itertools import combinations, pairwise
 from typing import Any
+from uuid import UUID
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -74,7 +75,8 @@ NAME_NOISE = {"the", "inc", "incorporated", "ltd", "limited", "corp", "corporati
 def fold(text: str | None) -> str:
     """Lower case, no accents, punctuation to spaces, spacing collapsed."""
     text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
-    text = text.casefold().replace("&", " and ").replace("'", "")
+    text = text.casefold().replace("&", " and ")
+    text = re.sub(r"['\u2019\u02bc`]", "", text)  # l'eau, l’eau: one word either way
     return " ".join(re.sub(r"[^\w\s]", " ", text).split())
 
 
@@ -353,10 +355,15 @@ def one_per_place(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         if len(entries) < 2:
             continue
         best = min(entries, key=_rank)
-        dropped |= {str(pk) for pk, _a, _u in entries if pk != best[0]}
+        dropped |= {_uuid(pk) for pk, _a, _u in entries if pk != best[0]}
     if not dropped:
         return rows
-    return [row for row in rows if str(row[0]) not in dropped]
+    return [row for row in rows if _uuid(row[0]) not in dropped]
+
+
+def _uuid(value: Any) -> UUID:
+    """Ids as the database gives them (hex text on SQLite) or as UUIDs, compared alike."""
+    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 def _rank(entry: tuple[Any, date | None, datetime | None]) -> tuple[int, float, float, str]:

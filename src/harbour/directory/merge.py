@@ -191,6 +191,7 @@ def service_merge(
     survivor = locked[survivor.pk]
     others = [locked[o.pk] for o in others]
     owner_id = _check(actor, [survivor, *others], system)
+    merged = [str(o.pk) for o in others]
     filled: list[str] = []
     moved = {"places": 0, "phones": 0}
     for other in others:
@@ -210,7 +211,7 @@ def service_merge(
         obj=survivor,
         metadata={
             "survivor": str(survivor.pk),
-            "merged": [str(o.pk) for o in others],
+            "merged": merged,
             "filled": filled,
             **moved,
         },
