@@ -67,7 +67,7 @@ def test_a_coordinator_merges_duplicates_on_a_desktop(
     check(page, "directory-duplicates")
     page.set_viewport_size(DESKTOP)
     # keep the second one
-    page.get_by_role("radio", name="Street health centre").check()
+    page.get_by_role("radio", name="(613) 549-1440").check()
     page.get_by_role("button", name="Merge…").click()
     expect(page.locator("h1")).to_contain_text("Merge listings")
     expect(page.get_by_text("Merged into it and removed (1)")).to_be_visible()
