@@ -117,19 +117,44 @@ def ratio(a: str, b: str) -> float:
     return SequenceMatcher(None, a, b).ratio() if a and b else 0.0
 
 
+def at_least(a: str, b: str, threshold: float) -> bool:
+    """``ratio(a, b) >= threshold``, refused early by difflib's cheap upper bounds (most
+    pairs in a block are not alike)."""
+    if not a or not b:
+        return False
+    matcher = SequenceMatcher(None, a, b)
+    return (
+        matcher.real_quick_ratio() >= threshold
+        and matcher.quick_ratio() >= threshold
+        and matcher.ratio() >= threshold
+    )
+
+
+def _sorted_tokens(text: str) -> str:
+    return " ".join(sorted(text.split()))
+
+
 def token_sort_ratio(a: str, b: str) -> float:
-    return ratio(" ".join(sorted(a.split())), " ".join(sorted(b.split())))
+    return ratio(_sorted_tokens(a), _sorted_tokens(b))
+
+
+def _token_set_texts(a: str, b: str) -> list[tuple[str, str]]:
+    ta, tb = set(a.split()), set(b.split())
+    if not ta or not tb:
+        return []
+    common = " ".join(sorted(ta & tb))
+    left = f"{common} {' '.join(sorted(ta - tb))}".strip()
+    right = f"{common} {' '.join(sorted(tb - ta))}".strip()
+    return [(common, left), (common, right), (left, right)]
 
 
 def token_set_ratio(a: str, b: str) -> float:
     """As in fuzzywuzzy: 1.0 when one name's words are all in the other's."""
-    ta, tb = set(a.split()), set(b.split())
-    if not ta or not tb:
-        return 0.0
-    common = " ".join(sorted(ta & tb))
-    left = f"{common} {' '.join(sorted(ta - tb))}".strip()
-    right = f"{common} {' '.join(sorted(tb - ta))}".strip()
-    return max(ratio(common, left), ratio(common, right), ratio(left, right))
+    return max((ratio(x, y) for x, y in _token_set_texts(a, b)), default=0.0)
+
+
+def token_set_at_least(a: str, b: str, threshold: float) -> bool:
+    return any(at_least(x, y, threshold) for x, y in _token_set_texts(a, b))
 
 
 # --- the finder -------------------------------------------------------------------------------
@@ -212,9 +237,12 @@ def _same_listing(a: Listing, b: Listing) -> bool:
     return provider and (a.name == b.name or token_sort_ratio(a.name, b.name) >= SERVICE_SIMILARITY)
 
 
+CIVIC = re.compile(r"\d+")
+
+
 def _civic(street: str) -> str:
-    match = re.match(r"(\d+)", street)
-    return match.group(1) if match else " ".join(street.split()[:2])
+    match = CIVIC.match(street)
+    return match.group(0) if match else " ".join(street.split()[:2])
 
 
 def _compare(block: list[tuple[Listing, str]], reason: str, out: dict[Any, set[str]]) -> None:
@@ -235,7 +263,7 @@ def _compare(block: list[tuple[Listing, str]], reason: str, out: dict[Any, set[s
         if (
             reason == "address"
             and street_a != street_b
-            and token_sort_ratio(street_a, street_b) < STREET_SIMILARITY
+            and not at_least(_sorted_tokens(street_a), _sorted_tokens(street_b), STREET_SIMILARITY)
         ):
             continue
         out.setdefault(_pair(a.id, b.id), set()).add(reason)
