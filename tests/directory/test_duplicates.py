@@ -232,7 +232,9 @@ def test_reimport_of_a_source_with_the_old_ids_updates_the_survivor(
     assert any("merged into others" in w for w in report.warnings)
     # and a second time nothing changes
     again = hsds.import_tabular(out)
-    assert again.created == {}
+    assert again.created == {} and again.updated == {}
+    keep.refresh_from_db()
+    assert keep.fees_description_en == "Free"  # its own row's blank does not erase it
 
 
 def test_merge_refuses_other_organizations_and_viewers(kingston, org_a, org_b, make_member):

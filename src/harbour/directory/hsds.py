@@ -629,6 +629,7 @@ def import_tabular(path: Path, *, lang: str = "en", dry_run: bool = False) -> Im
     with transaction.atomic():
         touched_services: set[Any] = set()
         aliases = _merged_ids()
+        survivors = {new_id for new_id in aliases.values() if new_id is not None}
         merged = 0
         for table, model in TABLES:
             for record in parsed.get(table, []):
@@ -651,6 +652,8 @@ def import_tabular(path: Path, *, lang: str = "en", dry_run: bool = False) -> Im
                 values = {**record, "hsds_extra": extra}
                 if fill_only and obj is not None:
                     values = {k: v for k, v in values.items() if _same(getattr(obj, k), None)}
+                elif pk in survivors:  # its own row does not blank what a merge filled in
+                    values = {k: v for k, v in values.items() if not _same(v, None)}
                 if obj is None:
                     model._default_manager.create(pk=pk, **values)
                     report.created[table] = report.created.get(table, 0) + 1
