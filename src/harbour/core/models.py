@@ -46,6 +46,11 @@ class AuditAction(models.TextChoices):
     DIRECTORY_SERVICE_UPDATE = "directory-service-update", _("Listing updated")
     DIRECTORY_SUGGESTION_ACCEPT = "directory-suggestion-accept", _("Suggested edit accepted")
     DIRECTORY_SUGGESTION_REJECT = "directory-suggestion-reject", _("Suggested edit rejected")
+    DIRECTORY_SERVICE_MERGE = "directory-service-merge", _("Duplicate listings merged")
+    DIRECTORY_DUPLICATE_DISMISS = (
+        "directory-duplicate-dismiss",
+        _("Listings marked as not duplicates"),
+    )
     DRUGCHECK_SAMPLE_RECORD = "drugcheck-sample-record", _("Drug-checking sample recorded")
     DRUGCHECK_LAB_CONFIRM = "drugcheck-lab-confirm", _("Lab confirmation recorded")
     DRUGCHECK_IMPORT = "drugcheck-import", _("Drug-checking results imported")

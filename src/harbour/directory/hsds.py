@@ -701,6 +701,8 @@ def _check_references(
                     continue
                 if target._default_manager.filter(pk=value).exists():
                     continue
+                if m.MergedId.objects.filter(old_id=value).exists():
+                    continue  # merged into another listing: the import links the survivor
                 kind = target._meta.model_name
                 if f.null:
                     # an optional link to something not in the data: kept for export, not linked
@@ -792,6 +794,9 @@ def import_tabular(
         _leave_out_invalid(parsed, source, report)
     with transaction.atomic():
         touched_services: set[Any] = set()
+        aliases = _merged_ids()
+        survivors = {new_id for new_id in aliases.values() if new_id is not None}
+        merged = 0
         for table, model in TABLES:
             records = parsed.get(table, [])
             for record in progress(records, total=len(records), label=table):
@@ -799,8 +804,24 @@ def import_tabular(
                 extra = record.pop("extra")
                 for key in [k for k in record if k.startswith("_")]:
                     record.pop(key)
+                # a listing staff merged: its rows update the survivor (blanks only) or, being
+                # copies of what the survivor has, are skipped; never a new duplicate
+                fill_only = pk in aliases
+                if fill_only:
+                    merged += 1
+                    pk = aliases[pk]
+                links = [k for k, v in record.items() if k.endswith("_id") and v in aliases]
+                if pk is None or any(aliases[record[k]] is None for k in links):
+                    report.unchanged[table] = report.unchanged.get(table, 0) + 1
+                    continue
+                for key in links:
+                    record[key] = aliases[record[key]]
                 obj = model._default_manager.filter(pk=pk).first()
                 values = {**record, "hsds_extra": extra}
+                if fill_only and obj is not None:
+                    values = {k: v for k, v in values.items() if _same(getattr(obj, k), None)}
+                elif pk in survivors:  # its own row does not blank what a merge filled in
+                    values = {k: v for k, v in values.items() if not _same(v, None)}
                 if obj is None:
                     model._default_manager.create(pk=pk, **values)
                     report.created[table] = report.created.get(table, 0) + 1
@@ -815,11 +836,21 @@ def import_tabular(
                         report.unchanged[table] = report.unchanged.get(table, 0) + 1
                 if model is m.Service:
                     touched_services.add(pk)
+        if merged:
+            report.warnings.append(
+                f"{merged} row(s) carry the ids of listings merged into others: they filled "
+                "what the surviving listings lacked, or were skipped as copies"
+            )
         if report.counts.written:
             _after_import(touched_services)
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+def _merged_ids() -> dict[Any, Any]:
+    """Old id -> the id it became in a merge (None: a copy, dropped)."""
+    return dict(m.MergedId.objects.values_list("old_id", "new_id"))
 
 
 def _same(current: Any, new: Any) -> bool:

@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Model, Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponsePermanentRedirect
 from django.utils import timezone, translation
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 
 from harbour.core import api_errors, geo, ratelimit
-from harbour.directory import hsds, selectors
+from harbour.directory import hsds, merge, selectors
 from harbour.directory import models as m
 
 api = NinjaAPI(
@@ -244,7 +244,7 @@ def services(request: HttpRequest, params: Query[ServiceParams]) -> dict[str, An
 
 
 @api.get("/services/{id}", summary="One service with everything related")
-def service(request: HttpRequest, id: str, lang: str = "en") -> dict[str, Any]:
+def service(request: HttpRequest, id: str, lang: str = "en") -> Any:
     _limited(request)
     found = (
         m.Service.objects.exclude(status=m.ServiceStatus.DEFUNCT)
@@ -252,7 +252,13 @@ def service(request: HttpRequest, id: str, lang: str = "en") -> dict[str, Any]:
         .first()
     )
     if found is None:
-        raise Http404
+        survivor = merge.survivor_of(_uuid_or_404(id))
+        if survivor is None:
+            raise Http404
+        # merged into another listing: a permanent redirect to it (clients follow it)
+        query = request.GET.urlencode()
+        url = request.path.rsplit("/", 1)[0] + f"/{survivor}"
+        return HttpResponsePermanentRedirect(f"{url}?{query}" if query else url)
     return service_full(found, _lang(lang))
 
 

@@ -621,3 +621,44 @@ class SuggestedEdit(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.service} · {self.field}"
+
+
+class MergedId(models.Model):
+    """An HSDS id that no longer has a row of its own because staff merged duplicate listings:
+    ``new_id`` is the row it became (the surviving service, its service at the same place, its
+    phone with the same number), or NULL when the row was a copy of something the survivor
+    already had. The public page and the HSDS API send an old service id to its survivor, and
+    a re-import of a source that still carries the old ids updates the survivor (or skips the
+    copy) instead of creating the duplicate again."""
+
+    old_id = models.UUIDField(primary_key=True)
+    table = models.CharField(max_length=40)  # the HSDS table name, e.g. "service"
+    new_id = models.UUIDField(null=True, blank=True, db_index=True)
+    service_id = models.UUIDField(db_index=True)  # the surviving service of the merge
+    merged_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.table} {self.old_id} -> {self.new_id}"
+
+
+class NotDuplicate(BaseModel):
+    """Two listings staff looked at and said are not the same (the finder leaves the pair
+    out from then on). Ids only, ordered (``first_id`` < ``second_id``), so it outlives either
+    row."""
+
+    first_id = models.UUIDField()
+    second_id = models.UUIDField(db_index=True)
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["first_id", "second_id"], name="one_not_duplicate")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_id} != {self.second_id}"

@@ -21,7 +21,7 @@ from django.db.models.expressions import RawSQL
 from harbour.core import geo
 from harbour.core.permissions import get_scoped_or_404, scope
 from harbour.core.roles import Role
-from harbour.directory import hours, services, textsearch
+from harbour.directory import duplicates, hours, services, textsearch
 from harbour.directory.models import (
     Address,
     Attribute,
@@ -337,6 +337,7 @@ def search(query: SearchQuery, *, now: datetime) -> SearchPage:
     rows = list(candidates(query, area))
     truncated = len(rows) > MAX_CANDIDATES
     rows = rows[:MAX_CANDIDATES]
+    rows = duplicates.one_per_place(rows)  # the same place entered twice is one answer
     # relevance (names tokenized) only where it decides the order: it costs more than the rest
     ranked = bool(terms) and (query.sort == "relevance" or query.place is None)
     scored = []

@@ -7,8 +7,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from harbour.core import geo
 from harbour.core.ratelimit import ratelimit
-from harbour.directory import hours, selectors, services
+from harbour.directory import hours, merge, selectors, services
 from harbour.directory.forms import SearchForm, SuggestionForm
 
 WEEKDAYS = range(7)
@@ -109,6 +110,11 @@ def service_detail(request: HttpRequest, service_id: str) -> HttpResponse:
     try:
         service = selectors.service_detail(service_id)
     except ObjectDoesNotExist as exc:
+        survivor = merge.survivor_of(service_id)
+        if survivor is not None:  # merged into another listing: that one, for good
+            url = reverse("directory:service", kwargs={"service_id": survivor})
+            query = request.GET.urlencode()
+            return HttpResponsePermanentRedirect(f"{url}?{query}" if query else url)
         raise Http404 from exc
     now = timezone.now()
     lang = get_language() or "en"

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from harbour.core import imports
-from harbour.directory import hsds
+from harbour.directory import duplicates, hsds
 
 
 class Command(BaseCommand):
@@ -67,3 +67,11 @@ class Command(BaseCommand):
             self.stdout.write(imports.skipped_line(report.rows_skipped, options["report"]))
         prefix = "dry run, nothing written: " if options["dry_run"] else ""
         self.stdout.write(prefix + report.summary())
+        if not options["dry_run"]:
+            found = duplicates.groups()
+            if found:
+                self.stderr.write(
+                    f"warning: {duplicates.total(found)} listing(s) look like duplicates of "
+                    f"others ({len(found)} group(s)): list them with `harbour find-duplicates`; "
+                    "staff merge them at /org/<slug>/directory/duplicates/"
+                )
