@@ -32,6 +32,7 @@ from harbour.surveillance.models import (
     OverdoseEvent,
     PublishedSeries,
     Signal,
+    SignalStatus,
 )
 from harbour.surveillance.services import settings_for, visible_events
 
@@ -327,3 +328,55 @@ def published_regions() -> Sequence[str]:
     return list(
         PublishedSeries.objects.order_by("region").values_list("region", flat=True).distinct()
     )
+
+
+@dataclass
+class SignalGroup:
+    """New signals of one area whose windows overlap: one burst seen by several methods."""
+
+    level: str
+    area: str
+    start: datetime
+    end: datetime
+    signals: list[Signal]
+
+    @property
+    def methods(self) -> list[str]:
+        return list(dict.fromkeys(s.get_method_display() for s in self.signals))
+
+    @property
+    def first(self) -> Signal:
+        return self.signals[0]
+
+
+def new_signal_groups(actor: Any, *, organization: Any, limit: int = 500) -> list[SignalGroup]:
+    """New (unreviewed) signals grouped per area: signals of the same level and area whose
+    periods overlap are one group, listing the methods that fired. Coordinators only (they
+    are the ones who dismiss a signal or turn it into an alert). Newest group first."""
+    rows = list(
+        scope(Signal.objects.all(), actor, minimum=Role.COORDINATOR)
+        .filter(organization=organization, status=SignalStatus.NEW)
+        .order_by("level", "area", "period_start")[:limit]
+    )
+    groups: list[SignalGroup] = []
+    for signal in rows:
+        last = groups[-1] if groups else None
+        if (
+            last is not None
+            and (last.level, last.area) == (signal.level, signal.area)
+            and signal.period_start <= last.end
+        ):
+            last.signals.append(signal)
+            last.end = max(last.end, signal.period_end)
+            continue
+        groups.append(
+            SignalGroup(
+                level=signal.level,
+                area=signal.area,
+                start=signal.period_start,
+                end=signal.period_end,
+                signals=[signal],
+            )
+        )
+    groups.sort(key=lambda g: g.end, reverse=True)
+    return groups

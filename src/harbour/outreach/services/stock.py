@@ -25,6 +25,7 @@ from harbour.outreach.models import (
     StockNotice,
     Supply,
     Team,
+    supply_count,
 )
 from harbour.outreach.services.base import (
     MAX_RECEIPT,
@@ -276,10 +277,9 @@ def stock_problems(program: Program, *, today: date) -> list[StockItem]:
 def _notice_line(item: StockItem) -> str:
     label = Supply(item.supply).label
     if item.key.startswith("low:"):
-        return _("Low stock: %(team)s has %(n)s %(supply)s left") % {
+        return _("Low stock: %(team)s has %(what)s left") % {
             "team": item.team,
-            "n": item.on_hand,
-            "supply": label,
+            "what": supply_count(item.supply, item.on_hand),
         }
     return _("Expiring: %(team)s, %(supply)s lot %(lot)s (%(n)s), expires %(date)s") % {
         "team": item.team,
