@@ -384,6 +384,7 @@ def test_stock_naloxone_and_settings_pages_on_a_phone(
     org, coordinator = street["org"], street["coordinator"]
     log_in(page, coordinator.email, enable_totp(coordinator))
     page.goto(f"/org/{org.slug}/outreach/stock/")
+    page.locator(".stock-all > summary").click()
     expect(page.get_by_role("heading", name="Van")).to_be_visible()
     check(page, "outreach-stock")
     page.goto(f"/org/{org.slug}/outreach/naloxone/")
