@@ -303,8 +303,8 @@ def sms_in(client, twilio):  # type: ignore[no-untyped-def]
 def make_needs(db: None) -> Callable[..., dict[str, Any]]:
     """Fill an organization with one of each thing its coordinator's home lists: an alert
     waiting for a second person (written by ``author``), a check-in handed to the dispatcher,
-    one burst seen by three detection methods plus a signal elsewhere, a referral sent to it and
-    not acknowledged, a naloxone refill request, and low stock."""
+    one burst seen by four detection methods (at two levels) plus a signal elsewhere, a
+    referral sent to it and not acknowledged, a naloxone refill request, and low stock."""
 
     def make(org: Organization, author: User, *, tag: str = "") -> dict[str, Any]:
         from datetime import timedelta
@@ -336,12 +336,15 @@ def make_needs(db: None) -> Callable[..., dict[str, Any]]:
             program=program, alias="Sam", state=State.DISPATCH, started_at=now
         )
         start = now - timedelta(days=1)
-        methods = [Method.EARS_C1, Method.EARS_C2, Method.POISSON_GAMMA, Method.COUNT_24H]
+        # one burst in K7L: three methods on the postal area and the cluster scan centred on it
+        methods = [
+            Method.EARS_C1, Method.EARS_C2, Method.POISSON_GAMMA, Method.SCAN, Method.COUNT_24H,
+        ]  # fmt: skip
         signals = [
             Signal.objects.create(
                 organization=org,
                 method=method,
-                level=Level.FSA,
+                level=Level.CLUSTER if method == Method.SCAN else Level.FSA,
                 area=f"K7K{tag}" if method == Method.COUNT_24H else f"K7L{tag}",
                 period_start=start + timedelta(hours=i),
                 period_end=now,

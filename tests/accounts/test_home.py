@@ -33,7 +33,7 @@ def test_a_coordinator_sees_each_thing_that_needs_them_with_its_count(
     assert {k: s.count for k, s in found.items()} == {
         "alerts": 1,
         "checkins": 1,
-        "signals": 2,  # one burst seen by three methods, and another area
+        "signals": 2,  # one burst seen by four methods, and another area
         "referrals": 1,
         "refills": 1,
         "stock": 1,
@@ -41,7 +41,11 @@ def test_a_coordinator_sees_each_thing_that_needs_them_with_its_count(
     burst = found["signals"].items
     assert [(i.text.split(",")[0], i.text.split(": ", 1)[1]) for i in burst] == [
         ("K7K", "seen by 1 method (Events in 24 hours (fixed threshold))"),
-        ("K7L", "seen by 3 methods (EARS C1, EARS C2, Bayesian Poisson-gamma (small counts))"),
+        (
+            "K7L",
+            "seen by 4 methods (EARS C1, EARS C2, Bayesian Poisson-gamma (small counts), "
+            "Space-time cluster scan)",
+        ),
     ]
     assert burst[1].url == reverse(
         "surveillance-staff:signal", args=[org_a.slug, filled["signals"][0].pk]

@@ -45,7 +45,7 @@ def test_a_coordinator_signs_in_and_lands_on_what_needs_them(
             "1 supply is low",
         ]
     )
-    expect(page.get_by_text("seen by 3 methods", exact=False)).to_be_visible()
+    expect(page.get_by_text("seen by 4 methods", exact=False)).to_be_visible()
     expect(page.get_by_text("Van: 1 nasal naloxone kit left")).to_be_visible()
     check(page, "home-coordinator")
     page.set_viewport_size(DESKTOP)

@@ -129,7 +129,7 @@ def signals_section(actor: Any, org: Any) -> Section | None:
                     len(methods),
                 )
                 % {
-                    "area": group.area,
+                    "area": group.label,
                     "start": date_format(timezone.localtime(group.start), "SHORT_DATE_FORMAT"),
                     "end": date_format(timezone.localtime(group.end), "SHORT_DATE_FORMAT"),
                     "n": len(methods),
