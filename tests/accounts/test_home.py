@@ -3,15 +3,24 @@ organizations and only what their role can act on."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from harbour.accounts import home
 from harbour.core.roles import Role
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english_after() -> Iterator[None]:
+    # a French page leaves French active in this thread: the next test starts in English
+    yield
+    translation.activate("en")
 
 
 @pytest.fixture
