@@ -303,3 +303,92 @@ def sms_in(client, twilio):  # type: ignore[no-untyped-def]
         return client.post(url, form, HTTP_X_TWILIO_SIGNATURE=sign_twilio(url, form))
 
     return send
+
+
+# --- what a coordinator's home lists (accounts/home.py) -----------------------------------------
+
+
+@pytest.fixture
+def make_needs(db: None) -> Callable[..., dict[str, Any]]:
+    """Fill an organization with one of each thing its coordinator's home lists: an alert
+    waiting for a second person (written by ``author``), a check-in handed to the dispatcher,
+    one burst seen by four detection methods (at two levels) plus a signal elsewhere, a
+    referral sent to it and not acknowledged, a naloxone refill request, and low stock."""
+
+    def make(org: Organization, author: User, *, tag: str = "") -> dict[str, Any]:
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from harbour.alerts.models import Alert, AlertStatus
+        from harbour.checkins.models import Program as CheckinProgram
+        from harbour.checkins.models import Session, State
+        from harbour.outreach import services as outreach
+        from harbour.outreach.models import KitUseReport, RefillStatus
+        from harbour.referrals.models import Client, Referral, ReferralStatus
+        from harbour.surveillance.models import Level, Method, Signal
+
+        now = timezone.now()
+        alert = Alert.objects.create(
+            organization=org,
+            title=f"Green pills {tag}".strip(),
+            body="Stronger than usual.",
+            severity="Severe",
+            areas=" K7L ",
+            area_description="Downtown",
+            valid_until=now + timedelta(days=3),
+            status=AlertStatus.PENDING,
+            created_by=author,
+        )
+        program = CheckinProgram.objects.create(organization=org)
+        session = Session.objects.create(
+            program=program, alias="Sam", state=State.DISPATCH, started_at=now
+        )
+        start = now - timedelta(days=1)
+        # one burst in K7L: three methods on the postal area and the cluster scan centred on it
+        methods = [
+            Method.EARS_C1, Method.EARS_C2, Method.POISSON_GAMMA, Method.SCAN, Method.COUNT_24H,
+        ]  # fmt: skip
+        signals = [
+            Signal.objects.create(
+                organization=org,
+                method=method,
+                level=Level.CLUSTER if method == Method.SCAN else Level.FSA,
+                area=f"K7K{tag}" if method == Method.COUNT_24H else f"K7L{tag}",
+                period_start=start + timedelta(hours=i),
+                period_end=now,
+                observed=9,
+            )
+            for i, method in enumerate(methods)
+        ]
+        client = Client.objects.create(organization=org, alias="Robin", alias_index=f"x{tag}")
+        referral = Referral.objects.create(
+            client=client, receiver=org, status=ReferralStatus.SENT, sent_at=now
+        )
+        outreach.program_update(
+            actor=author, organization=org, tracked=["naloxone-nasal"], areas=["K7L"],
+            expiry_warning_days=60, cover_weeks=4, low_stock_weeks=4,
+        )  # fmt: skip
+        van = outreach.team_save(actor=author, organization=org, name=f"Van {tag}".strip())
+        outreach.stock_receive(
+            actor=author, team=van, supply="naloxone-nasal", quantity=3, lot="NX1",
+            expires_on=now.date() + timedelta(days=300),
+        )  # fmt: skip
+        outreach.kits_give(
+            actor=author, team=van, supply="naloxone-nasal", quantity=2,
+            recipient="pwud", trained=True, given_at=now,
+        )  # fmt: skip
+        refill = KitUseReport.objects.create(
+            used_on=now.date(), doses=1, outcome="recovered", want_refill=True,
+            organization=org, refill_status=RefillStatus.OPEN,
+        )  # fmt: skip
+        return {
+            "alert": alert,
+            "session": session,
+            "signals": signals,
+            "referral": referral,
+            "refill": refill,
+            "van": van,
+        }
+
+    return make

@@ -122,6 +122,7 @@ def test_offline_encounters_and_an_overdose_response_reach_the_server_once_with_
     page.get_by_label("Syringes", exact=True).fill("20")
     page.get_by_label("Family member or friend").check()
     page.get_by_label("Wound care", exact=True).check()
+    page.get_by_role("spinbutton", name="Returning people").fill("1")
     page.get_by_role("button", name="Save encounter").click()
     outbox = page.locator("[data-outbox-count]")
     expect(outbox).to_have_text("1 record not yet sent. It is saved on this phone.")
@@ -133,6 +134,7 @@ def test_offline_encounters_and_an_overdose_response_reach_the_server_once_with_
     page.get_by_role("link", name="Same as last time").click()
     expect(page.get_by_label("Syringes", exact=True)).to_have_value("20")
     page.get_by_label("Syringes", exact=True).fill("10")
+    page.get_by_role("spinbutton", name="Returning people").fill("1")
     page.get_by_role("button", name="Save encounter").click()
     expect(outbox).to_have_text("2 records not yet sent. They are saved on this phone.")
     page.get_by_label("Named spot").select_option(label="Skeleton Park (K7K)")
@@ -178,7 +180,8 @@ def test_offline_encounters_and_an_overdose_response_reach_the_server_once_with_
         lambda: Encounter.objects.count() == 3 and OverdoseResponse.objects.count() == 1
     )
     by_area = sorted((e.fsa, e.people, e.spot_id is not None) for e in Encounter.objects.all())
-    assert by_area == [("K7K", 2, True), ("K7L", 1, False), ("K7L", 1, False)]
+    # "+1 new" on a fresh form is one person (returning starts at 0)
+    assert by_area == [("K7K", 1, True), ("K7L", 1, False), ("K7L", 1, False)]
     assert sorted(Distribution.objects.values_list("supply", "quantity")) == [
         ("naloxone-nasal", 2),
         ("naloxone-nasal", 2),
@@ -222,6 +225,7 @@ def test_a_refused_record_stays_on_the_phone_with_its_reason_until_it_is_fixed(
     # more naloxone than the van holds (6)
     page.get_by_label("Postal area", exact=True).fill("K7L")
     page.get_by_label("Naloxone kits, nasal", exact=True).fill("9")
+    page.get_by_role("spinbutton", name="Returning people").fill("1")
     page.get_by_role("button", name="Save encounter").click()
     expect(page.locator("[data-outbox-count]")).to_have_text(
         "1 record not yet sent. It is saved on this phone."
@@ -266,6 +270,7 @@ def test_a_session_that_ended_keeps_the_records_until_the_worker_signs_in_again(
     controlled(page)
     page.context.set_offline(True)
     page.get_by_label("Postal area", exact=True).fill("K7L")
+    page.get_by_role("spinbutton", name="Returning people").fill("1")
     page.get_by_role("button", name="Save encounter").click()
     expect(page.locator("[data-outbox-count]")).to_have_text(
         "1 record not yet sent. It is saved on this phone."
@@ -384,6 +389,7 @@ def test_stock_naloxone_and_settings_pages_on_a_phone(
     org, coordinator = street["org"], street["coordinator"]
     log_in(page, coordinator.email, enable_totp(coordinator))
     page.goto(f"/org/{org.slug}/outreach/stock/")
+    page.locator(".stock-all > summary").click()
     expect(page.get_by_role("heading", name="Van")).to_be_visible()
     check(page, "outreach-stock")
     page.goto(f"/org/{org.slug}/outreach/naloxone/")
@@ -433,6 +439,7 @@ def test_without_javascript_the_street_forms_post_as_plain_forms(
     screenshots(page, "outreach-log-nojs")  # axe-core needs JavaScript: checked with it above
     page.get_by_label("Postal area", exact=True).fill("K7M")
     page.get_by_label("Syringes", exact=True).fill("600")
+    page.get_by_label("Returning people", exact=True).fill("1")
     page.get_by_role("button", name="Save encounter").click()
     expect(page.locator(".count-field.has-error")).to_contain_text(
         "Syringes must be between 0 and 500."

@@ -155,7 +155,7 @@ def test_coordinator_signs_in_with_totp_and_sees_only_their_organization(
 
     page.get_by_label("Authenticator code").fill(totp_code(secret))
     page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.locator("h1")).to_have_text("My organizations")
+    expect(page.locator("h1")).to_have_text("What needs you now")
     assert page.url.endswith("/org/")
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
@@ -256,7 +256,7 @@ def test_works_without_javascript(
 
     user = make_member(org_a, Role.VIEWER)
     log_in(page, user.email, enable_totp(user))
-    expect(page.locator("h1")).to_have_text("My organizations")
+    expect(page.locator("h1")).to_have_text("What needs you now")
     expect(page.get_by_role("link", name="org-a services")).to_be_visible()
 
 

@@ -626,7 +626,7 @@ def test_low_stock_and_expiring_naloxone_are_told_once_a_day_per_item(
         f"low:{stocked.pk}:strips-fentanyl",
     ]
     message = Message.objects.get(idempotency_key__startswith="outreach:stock:")
-    assert "Low stock: Van has 5 Fentanyl test strips left" in message.body
+    assert "Low stock: Van has 5 fentanyl test strips left" in message.body
     assert "Expiring: Van, Naloxone kits, nasal lot SOON1 (2)" in message.body
     # and the next day the same items are told again
     assert services.stock_notices(now=now + timedelta(days=1)) == 1

@@ -40,10 +40,16 @@ def _error_text(exc: ValidationError) -> str:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    orgs = selectors.organizations_for(request.user)
-    roles = request.user.org_roles()  # type: ignore[union-attr]
-    rows = [(org, Role(roles[org.id]).label) for org in orgs if org.id in roles]
-    return render(request, "accounts/dashboard.html", {"rows": rows})
+    """A staff member's home (where sign-in lands): what needs them now in each of their
+    organizations, then their everyday pages."""
+    from harbour.accounts import home
+
+    homes = home.for_actor(request.user)
+    return render(
+        request,
+        "accounts/dashboard.html",
+        {"homes": homes, "nothing": not any(h.sections for h in homes)},
+    )
 
 
 @login_required

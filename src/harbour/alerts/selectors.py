@@ -49,3 +49,14 @@ def photo_of(alert_id: UUID | str, *, actor: Any = None) -> Alert | None:
         return found
     staff = scope(Alert.objects.filter(pk=found.pk), actor, minimum=Role.OUTREACH_WORKER)
     return found if staff.exists() else None
+
+
+def awaiting_second_person(actor: Any, *, organization: Any) -> QuerySet[Alert]:
+    """Alerts of the organization waiting for a second person that this actor may approve: a
+    coordinator's, never the ones they wrote themselves (they cannot approve those)."""
+    rows = scope(Alert.objects.defer("photo"), actor, minimum=Role.COORDINATOR).filter(
+        organization=organization, status=AlertStatus.PENDING
+    )
+    if getattr(actor, "is_user", False):
+        rows = rows.exclude(created_by=actor)
+    return rows.order_by("created_at")

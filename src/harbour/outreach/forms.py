@@ -107,7 +107,7 @@ class EncounterForm(PlaceMixin):
         super().__init__(*args, **kwargs)
         self.add_place_fields(teams, spots)
         self.fields["people_new"] = _count(_("New people"), MAX_PEOPLE)
-        self.fields["people_returning"] = _count(_("Returning people"), MAX_PEOPLE, initial=1)
+        self.fields["people_returning"] = _count(_("Returning people"), MAX_PEOPLE)
         for supply in Supply:
             self.fields[f"supply-{supply.value}"] = _count(supply.label, MAX_QUANTITY)
         self.fields["naloxone_recipient"] = forms.ChoiceField(

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from harbour.core.models import BaseModel
 from harbour.notify.crypto import EncryptedTextField
@@ -39,6 +40,41 @@ class Supply(models.TextChoices):
     WOUND_CARE = "wound-care", _("Wound-care supplies")
     FOOD_WATER = "food-water", _("Food or water")
     WARM_CLOTHING = "warm-clothing", _("Warm clothing")
+
+
+# "1 nasal naloxone kit", "3 nasal naloxone kits": a count with its supply, in the right number
+SUPPLY_COUNTS = {
+    Supply.NALOXONE_NASAL: ngettext_lazy(
+        "%(n)s nasal naloxone kit", "%(n)s nasal naloxone kits", "n"
+    ),
+    Supply.NALOXONE_INJECTABLE: ngettext_lazy(
+        "%(n)s injectable naloxone kit", "%(n)s injectable naloxone kits", "n"
+    ),
+    Supply.STRIPS_FENTANYL: ngettext_lazy(
+        "%(n)s fentanyl test strip", "%(n)s fentanyl test strips", "n"
+    ),
+    Supply.STRIPS_BENZO: ngettext_lazy("%(n)s benzo test strip", "%(n)s benzo test strips", "n"),
+    Supply.STRIPS_XYLAZINE: ngettext_lazy(
+        "%(n)s xylazine test strip", "%(n)s xylazine test strips", "n"
+    ),
+    Supply.SYRINGES: ngettext_lazy("%(n)s syringe", "%(n)s syringes", "n"),
+    Supply.SMOKING_KIT: ngettext_lazy("%(n)s safer-smoking kit", "%(n)s safer-smoking kits", "n"),
+    Supply.SHARPS: ngettext_lazy("%(n)s sharps container", "%(n)s sharps containers", "n"),
+    Supply.CONDOMS: ngettext_lazy("%(n)s condom", "%(n)s condoms", "n"),
+    Supply.WOUND_CARE: ngettext_lazy("%(n)s wound-care supply", "%(n)s wound-care supplies", "n"),
+    Supply.FOOD_WATER: ngettext_lazy("%(n)s food or water item", "%(n)s food or water items", "n"),
+    Supply.WARM_CLOTHING: ngettext_lazy(
+        "%(n)s piece of warm clothing", "%(n)s pieces of warm clothing", "n"
+    ),
+}
+
+
+def supply_count(supply: str, n: int) -> str:
+    """A quantity of a supply in words, singular or plural as the number wants."""
+    phrase = SUPPLY_COUNTS.get(supply)  # type: ignore[call-overload]
+    if phrase is None:
+        return f"{n} {supply}"
+    return str(phrase % {"n": n})
 
 
 NALOXONE = (Supply.NALOXONE_NASAL.value, Supply.NALOXONE_INJECTABLE.value)
@@ -401,6 +437,10 @@ class Distribution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} {self.supply}"
+
+    @property
+    def text(self) -> str:
+        return supply_count(self.supply, self.quantity)
 
 
 class Movement(models.TextChoices):

@@ -229,6 +229,20 @@ def stock_for(actor: Any, *, organization: Any, today: date) -> list[StockRow]:
     return [] if program is None else stock_rows(program, today=today)
 
 
+def low_stock(actor: Any, *, organization: Any, today: date) -> list[StockRow]:
+    """The organization's stock rows that are low (less than the program's weeks of use left),
+    for staff who receive and move stock (outreach workers and up)."""
+    teams = scope(
+        Team.objects.filter(organization=organization), actor, minimum=Role.OUTREACH_WORKER
+    )
+    if not teams.exists():
+        return []
+    program = Program.objects.filter(organization=organization).first()
+    if program is None:
+        return []
+    return [row for row in stock_rows(program, today=today) if row.low]
+
+
 def level_for(actor: Any, *, organization: Any, level_id: Any) -> StockLevel:
     from harbour.core.permissions import get_scoped_or_404
 

@@ -88,6 +88,7 @@ def _app_context(request: HttpRequest, org: Any, active: str = "") -> dict[str, 
         },
         "manifest": reverse("outreach-staff:manifest", kwargs={"slug": org.slug})
         + f"?lang={_lang()}",
+        "can_record": _role(request, org, Role.PEER_WORKER),
         "can_stock": _role(request, org, Role.OUTREACH_WORKER),
         "can_coordinate": _role(request, org, Role.COORDINATOR),
     }
@@ -415,6 +416,9 @@ def stock(request: HttpRequest, slug: str) -> HttpResponse:
             **_app_context(request, org, "stock"),
             "program": program,
             "groups": _grouped(rows),
+            "low": [r for r in rows if r.low],
+            "expiring": [r for r in rows if any(x.expired or x.expiring for x in r.lots)],
+            "rows_count": len(rows),
             "receipt": receipt,
             "transfer": transfer,
             "movements": selectors.movements(request.user, organization=org, limit=30)
@@ -599,6 +603,7 @@ def report(request: HttpRequest, slug: str) -> HttpResponse:
             "r": presented,
             "chart": charts.weekly(presented.weeks),
             "csv_query": query,
+            "can_record": _role(request, org, Role.PEER_WORKER),
             "can_coordinate": _role(request, org, Role.COORDINATOR),
         },
     )

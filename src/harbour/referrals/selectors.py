@@ -321,3 +321,11 @@ def service_type_labels() -> dict[str, str]:
         t.code: str(t.name)
         for t in TaxonomyTerm.objects.filter(kind="category", parent__isnull=True)
     }
+
+
+def unacknowledged(actor: Any, *, organization: Any) -> QuerySet[Referral]:
+    """Referrals sent to the organization that nobody there has acknowledged yet (still
+    "sent"), oldest first: staff of the receiving organization only."""
+    return queue(actor, organization=organization, box="inbound", group="waiting").order_by(
+        "sent_at", "created_at"
+    )

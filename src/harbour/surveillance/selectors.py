@@ -32,6 +32,7 @@ from harbour.surveillance.models import (
     OverdoseEvent,
     PublishedSeries,
     Signal,
+    SignalStatus,
 )
 from harbour.surveillance.services import settings_for, visible_events
 
@@ -327,3 +328,57 @@ def published_regions() -> Sequence[str]:
     return list(
         PublishedSeries.objects.order_by("region").values_list("region", flat=True).distinct()
     )
+
+
+@dataclass
+class SignalGroup:
+    """New signals of one area whose windows overlap: one burst seen by several methods (and
+    at several levels: a postal area's count and a cluster centred on it are one thing)."""
+
+    area: str
+    label: str  # the area, or the level's name when the signal is for the whole community
+    start: datetime
+    end: datetime
+    signals: list[Signal]
+
+    @property
+    def methods(self) -> list[str]:
+        return list(dict.fromkeys(str(s.get_method_display()) for s in self.signals))
+
+    @property
+    def first(self) -> Signal:
+        return self.signals[0]
+
+
+def new_signal_groups(actor: Any, *, organization: Any, limit: int = 500) -> list[SignalGroup]:
+    """New (unreviewed) signals grouped per area: signals of the same area whose periods
+    overlap are one group, listing the methods that fired. Coordinators only (they are the
+    ones who dismiss a signal or turn it into an alert). Newest group first."""
+    rows = list(
+        scope(Signal.objects.all(), actor, minimum=Role.COORDINATOR)
+        .filter(organization=organization, status=SignalStatus.NEW)
+        .order_by("-period_end")[:limit]
+    )
+
+    def key(signal: Signal) -> str:
+        return signal.area or f"level:{signal.level}"
+
+    rows.sort(key=lambda s: (key(s), s.period_start))
+    groups: list[SignalGroup] = []
+    for signal in rows:
+        last = groups[-1] if groups else None
+        if last is not None and last.area == key(signal) and signal.period_start <= last.end:
+            last.signals.append(signal)
+            last.end = max(last.end, signal.period_end)
+            continue
+        groups.append(
+            SignalGroup(
+                area=key(signal),
+                label=signal.area or str(signal.get_level_display()),
+                start=signal.period_start,
+                end=signal.period_end,
+                signals=[signal],
+            )
+        )
+    groups.sort(key=lambda g: (-g.end.timestamp(), g.label))
+    return groups

@@ -78,6 +78,14 @@ class Command(BaseCommand):
         for email, role, org in logins:
             self.stdout.write(f"  {email:<{width}}  {role:<16} {org}")
         self.stdout.write(f"  password for every demo account: {DEMO_PASSWORD}")
+        from harbour.notify.senders import sms_backend
+
+        if "console" in settings.EMAIL_BACKEND and sms_backend() == "console":
+            self.stdout.write(
+                "Messages: every email and every text message the demo sends (check-in codes, "
+                "prompts and responder call-outs, mentoring links, alerts) is printed below by "
+                "the worker, texts between '--- SMS' lines; nothing leaves the machine."
+            )
         if not settings.DEMO_MODE:
             self.stdout.write(
                 "  (HARBOUR_DEMO_MODE is off: staff will be asked to set up two-factor "
