@@ -22,11 +22,11 @@ from django.utils.translation import gettext_lazy
 
 from harbour.alerts import images
 from harbour.alerts.models import (
+    OPEN,
     Alert,
     AlertPolicy,
     AlertStatus,
     CommunityReport,
-    OPEN,
     ReportKind,
     ReportStatus,
     Severity,
@@ -105,17 +105,28 @@ def _fill(
 ) -> None:
     """Set an alert's public texts (English and French) and reach; ValidationError, field by
     field, on anything that cannot go out."""
-    alert.title_en = title_en.strip()
-    alert.title_fr = title_fr.strip() or None
-    alert.body_en = body_en.strip()
-    alert.body_fr = body_fr.strip() or None
-    alert.appearance_en = appearance_en.strip()
-    alert.appearance_fr = appearance_fr.strip() or None
+    texts = {
+        "title_en": title_en.strip(),
+        "title_fr": title_fr.strip() or None,
+        "body_en": body_en.strip(),
+        "body_fr": body_fr.strip() or None,
+        "appearance_en": appearance_en.strip(),
+        "appearance_fr": appearance_fr.strip() or None,
+        "area_description_en": area_description_en.strip(),
+        "area_description_fr": area_description_fr.strip() or None,
+    }
+    for name, value in texts.items():  # modeltranslation's fields, one per language
+        setattr(alert, name, value)
     alert.severity = severity
     alert.areas = _padded(parse_areas(areas))
-    alert.area_description_en = area_description_en.strip()
-    alert.area_description_fr = area_description_fr.strip() or None
     alert.valid_until = valid_until
+    missing = {
+        name: _("Write it in English (the French can follow).")
+        for name in ("title_en", "body_en", "area_description_en")
+        if not getattr(alert, name)
+    }
+    if missing:
+        raise ValidationError(missing)
     alert.full_clean(
         exclude=["organization", "created_by", "approved_by", "source_sample"],
         validate_constraints=False,

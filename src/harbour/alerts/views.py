@@ -13,9 +13,8 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -183,9 +182,7 @@ def staff_alerts(request: HttpRequest, slug: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             with transaction.atomic():
-                alert = services.alert_draft(
-                    actor=request.user, organization=org, **form.texts()
-                )
+                alert = services.alert_draft(actor=request.user, organization=org, **form.texts())
                 if data.get("photo"):
                     services.alert_photo_set(
                         alert=alert, actor=request.user, data=data["photo"].data,
@@ -194,7 +191,9 @@ def staff_alerts(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("Draft saved. Look at how it will be sent, then submit it."))
+            messages.success(
+                request, _("Draft saved. Look at how it will be sent, then submit it.")
+            )
             return redirect("alerts-staff:review", slug=org.slug, alert_id=alert.pk)
     alerts = list(
         selectors.staff_alerts(request.user, organization=org).exclude(
@@ -287,9 +286,7 @@ def staff_review(request: HttpRequest, slug: str, alert_id: Any) -> HttpResponse
             "languages": _both(alert),
             "reach": services.reach(alert),
             "can_approve": _can_approve(request.user, alert),
-            "is_coordinator": role_at_least(
-                role_in(request.user, org.pk) or "", Role.COORDINATOR
-            ),
+            "is_coordinator": role_at_least(role_in(request.user, org.pk) or "", Role.COORDINATOR),
             "second_approval": services.second_approval(org),
         },
     )

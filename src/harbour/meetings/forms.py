@@ -100,7 +100,7 @@ ZONE_LABELS = {
 
 
 def zone_label(name: str) -> str:
-    """"Pacific time" for America/Vancouver; for a zone without a name here, its city's
+    """ "Pacific time" for America/Vancouver; for a zone without a name here, its city's
     ("Paris time"), never the raw identifier."""
     if name in ZONE_LABELS:
         return str(ZONE_LABELS[name])

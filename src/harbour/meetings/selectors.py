@@ -159,7 +159,9 @@ def search(query: SearchQuery, *, now: datetime) -> Result:
     for wider in WIDER_KM:
         if result.total >= ENOUGH or wider <= (result.radius_km or first):
             continue
-        result = _search(replace(query, radius_km=wider), now=now)
+        widened = _search(replace(query, radius_km=wider), now=now)
+        if widened.total > result.total:  # wider only when it finds more
+            result = widened
     if result.radius_km != first:
         result.widened_from = first
         result.found_before = found_before

@@ -126,7 +126,7 @@ def describe(row: selectors.Row, now: datetime, lang: str) -> dict[str, Any]:
 
 
 def _day_word(day: Any, now: datetime, tz: str) -> str:
-    """"Today", "Tomorrow", or the day's name, for a date in the meeting's zone."""
+    """ "Today", "Tomorrow", or the day's name, for a date in the meeting's zone."""
     today = now.astimezone(weekly.zone(tz)).date()
     if day == today:
         return _("Today")
@@ -298,9 +298,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             **info,
             "days": days_label(meeting.day_list) if meeting.day_list else "",
-            "zone": ""
-            if _same_zone(meeting.timezone, now)
-            else zone_label(meeting.timezone),
+            "zone": "" if _same_zone(meeting.timezone, now) else zone_label(meeting.timezone),
             "start": _clock(meeting.start_minute, lang) if meeting.start_minute is not None else "",
             "end": _clock(meeting.end_minute, lang) if meeting.end_minute is not None else "",
             "directions": _directions(meeting),
