@@ -122,7 +122,7 @@ def test_time_zones_in_words_and_only_when_not_the_sites(client, org_a, add_meet
         van = client.get(reverse("meetings:detail", args=["van"])).content.decode()
         listing = client.get(reverse("meetings:search")).content.decode()
     assert "Every day, 7 p.m." in daily and "Eastern time" not in daily
-    assert "Monday to Friday, noon" in van and "(Pacific time)" in van
+    assert "Monday to Friday, 12 p.m." in van and "(Pacific time)" in van
     assert "(Pacific time)" in listing
     for page in (daily, van, listing):
         assert "America/" not in page.split("<main")[1].split("</main>")[0]
