@@ -18,7 +18,7 @@ from harbour.meetings import feedspec, weekly
 from harbour.meetings import types as meeting_types
 from harbour.meetings.models import Fellowship, Meeting, SuggestionField
 
-RADIUS_CHOICES = [("", _("Fits the place (10 km in town, 40 km in the country)")),
+RADIUS_CHOICES = [("", _("Fits the place")),
                   ("2", "2 km"), ("5", "5 km"), ("10", "10 km"), ("25", "25 km"),
                   ("40", "40 km"), ("100", "100 km")]  # fmt: skip
 TIME_CHOICES = [
@@ -131,7 +131,13 @@ class SearchForm(NearFieldMixin, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
     )
     radius = forms.ChoiceField(
-        label=_("Within"), choices=RADIUS_CHOICES, required=False, widget=QuickSelect
+        label=_("Within"),
+        choices=RADIUS_CHOICES,
+        required=False,
+        widget=QuickSelect,
+        help_text=_(
+            "Fits the place: 10 km in town, 40 km in the country, wider when few meetings are near."
+        ),
     )
     soon = forms.BooleanField(label=_("Starting in the next hour"), required=False)
     day = forms.ChoiceField(label=_("Day"), required=False, widget=QuickSelect)
