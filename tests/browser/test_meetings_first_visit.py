@@ -27,7 +27,9 @@ def axe_on_desktop(page: Page, name: str) -> None:
     """``check`` runs axe-core at phone size; the same page at desktop size too."""
     page.set_viewport_size(DESKTOP)
     results = AXE.run(page)
-    bad = [v["id"] for v in results.response["violations"] if v["impact"] in {"serious", "critical"}]
+    bad = [
+        v["id"] for v in results.response["violations"] if v["impact"] in {"serious", "critical"}
+    ]
     page.set_viewport_size(PHONE)
     assert not bad, f"axe-core on {name} at desktop size: {bad}"
 
