@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from harbour.core import geo
+from harbour.core.roles import Role
 from harbour.meetings import selectors
 from harbour.meetings.forms import days_label, zone_label
 
@@ -126,3 +127,10 @@ def test_time_zones_in_words_and_only_when_not_the_sites(client, org_a, add_meet
     assert "(Pacific time)" in listing
     for page in (daily, van, listing):
         assert "America/" not in page.split("<main")[1].split("</main>")[0]
+
+
+def test_staff_choose_a_zone_by_its_name(staff_client, org_a, make_member):
+    client = staff_client(make_member(org_a, Role.COORDINATOR))
+    page = client.get(f"/org/{org_a.slug}/meetings/new/").content.decode()
+    assert '<option value="America/Moncton">Atlantic time (Moncton)</option>' in page
+    assert '<option value="America/Toronto" selected>Eastern time (Toronto)</option>' in page

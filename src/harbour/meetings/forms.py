@@ -269,7 +269,9 @@ class MeetingForm(forms.Form):
         zones = list(CANADIAN_ZONES)
         if meeting is not None and meeting.timezone not in zones:
             zones.append(meeting.timezone)
-        fields["timezone"].choices = [(z, z) for z in zones]
+        fields["timezone"].choices = [  # "Atlantic time (Moncton)", never the IANA id alone
+            (z, f"{zone_label(z)} ({z.rsplit('/', 1)[-1].replace('_', ' ')})") for z in zones
+        ]
         fields["timezone"].initial = settings.TIME_ZONE
         spec = meeting_types.spec_types()
         fields["types"].choices = [
