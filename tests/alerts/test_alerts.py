@@ -321,7 +321,12 @@ def test_staff_pages_draft_submit_and_approve_and_strangers_get_404(
     alert.refresh_from_db()
     assert alert.status == "pending"
     approver = make_member(org_a, Role.COORDINATOR, email="c@example.org")
-    staff_client(approver).post(f"{url}{alert.pk}/approve/")
+    second = staff_client(approver)
+    asked = second.post(f"{url}{alert.pk}/approve/")  # a confirmation first
+    assert asked.status_code == 200 and "Send this alert now?" in asked.content.decode()
+    alert.refresh_from_db()
+    assert alert.status == "pending"
+    second.post(f"{url}{alert.pk}/approve/", {"confirm": "yes"})
     alert.refresh_from_db()
     assert alert.status == "published"
     stranger = make_member(org_b, Role.ORG_ADMIN, email="s@example.org")

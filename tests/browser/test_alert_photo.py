@@ -54,7 +54,7 @@ def test_a_photo_goes_with_the_alert_without_its_metadata(
     page.get_by_label("Title (English)").fill("Purple down with carfentanil")
     page.get_by_label("What people should know (English)").fill("Several overdoses this week.")
     page.get_by_label("Postal areas").fill("K7L")
-    page.get_by_label("Area, in words").fill("Downtown Kingston")
+    page.get_by_label("Area, in words (English)").fill("Downtown Kingston")
     page.get_by_label("Photo (optional)").set_input_files(
         files=[{"name": "IMG_0042.jpg", "mimeType": "image/jpeg", "buffer": photo}]
     )

@@ -63,9 +63,10 @@ def test_a_burst_becomes_a_signal_and_an_alert_draft_on_a_phone(
     expect(page.get_by_text("This field is required.")).to_be_visible()
     check(page, "surveillance-signal-error")
     page.get_by_role("button", name="Make a drug alert draft").click()
-    # and the alert draft waits on the alerts page
+    # and the alert draft opens on its review page, its times local, in both languages
     expect(page.get_by_text("Alert draft made.")).to_be_visible()
-    expect(page.get_by_text("More overdoses than usual: K7L")).to_be_visible()
+    expect(page.locator("h1")).to_contain_text("More overdoses than usual: K7L")
+    expect(page.locator("section[lang=fr]")).to_contain_text("Plus de surdoses que d’habitude")
     check(page, "surveillance-alert-draft")
     assert Signal.objects.filter(status="alerted").count() == 1
 

@@ -190,5 +190,5 @@ def test_french_page_labels_and_times(client, meetings):
         page = client.get(reverse("meetings:search"), {"soon": "on", "language": "FR"})
     text = page.content.decode()
     assert "Réunions de soutien par les pairs" in text
-    assert "samedi 19 h" in text
+    assert "Aujourd’hui 19 h" in text
     assert "Ouvert(e)" in text  # the spec's French label

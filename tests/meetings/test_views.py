@@ -40,7 +40,8 @@ def test_a_meeting_page_says_when_where_and_how_to_join(client, meeting):
     text = page.content.decode()
     assert page.status_code == 200
     assert "Saturday, 7 p.m. – 8:15 p.m." in text
-    assert "Next: Saturday 7 p.m." in text and "in 30 min" in text
+    assert "Next: Today 7 p.m." in text and "in 30 min" in text
+    assert "America/Toronto" not in text and "Eastern time" not in text  # the site's own zone
     assert "In person and online" in text
     assert 'href="tel:+16135550100"' in text
     assert "mlat=44.23000&amp;mlon=-76.48000" in text

@@ -48,7 +48,12 @@ class AlertForm(forms.Form):
         required=False,
     )
     appearance_en = forms.CharField(
-        label=_("What it looks like, packaging"),
+        label=_("What it looks like, packaging (English)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    appearance_fr = forms.CharField(
+        label=_("What it looks like, packaging (French)"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
     )
@@ -59,7 +64,10 @@ class AlertForm(forms.Form):
         required=False,
         help_text=_("e.g. K7L K7K. Empty: every subscriber."),
     )
-    area_description_en = forms.CharField(label=_("Area, in words"), max_length=200)
+    area_description_en = forms.CharField(label=_("Area, in words (English)"), max_length=200)
+    area_description_fr = forms.CharField(
+        label=_("Area, in words (French)"), max_length=200, required=False
+    )
     valid_days = forms.IntegerField(
         label=_("Valid for (days)"), min_value=1, max_value=90, initial=7
     )
@@ -79,6 +87,44 @@ class AlertForm(forms.Form):
         label=_("What the photo shows (French)"), max_length=200, required=False
     )
 
+    TEXTS = (
+        "title_en", "title_fr", "body_en", "body_fr", "appearance_en", "appearance_fr",
+        "severity", "areas", "area_description_en", "area_description_fr",
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if editing:  # a draft's photo is set once, with the draft
+            for name in ("photo", "photo_alt_en", "photo_alt_fr"):
+                del self.fields[name]
+
+    @classmethod
+    def initial_from(cls, alert: Any) -> dict[str, Any]:
+        import math
+
+        left = (alert.valid_until - timezone.now()).total_seconds() / 86400
+        initial = {name: getattr(alert, name) or "" for name in cls.TEXTS}
+        initial["areas"] = " ".join(alert.area_list)
+        initial["valid_days"] = min(max(math.ceil(left), 1), 90)
+        return initial
+
+    def texts(self) -> dict[str, Any]:
+        """The cleaned fields as the alert services take them."""
+        data = self.cleaned_data
+        found = {name: data.get(name) or "" for name in self.TEXTS}
+        found["areas"] = data.get("areas") or []
+        found["valid_until"] = self.valid_until()
+        return found
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("photo") and not (data.get("photo_alt_en") or "").strip():
+            self.add_error(
+                "photo_alt_en",
+                _("Say in a few words what the photo shows, for people who cannot see it."),
+            )
+        return data
+
     def clean_photo(self) -> Any:
         upload = self.cleaned_data.get("photo")
         if not upload:
@@ -89,15 +135,6 @@ class AlertForm(forms.Form):
             return images.clean(upload.read())
         except images.ImageRejected as exc:
             raise forms.ValidationError(PHOTO_ERRORS[exc.code]) from exc
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("photo") and not (data.get("photo_alt_en") or "").strip():
-            self.add_error(
-                "photo_alt_en",
-                _("Say in a few words what the photo shows, for people who cannot see it."),
-            )
-        return data
 
     def valid_until(self) -> Any:
         return timezone.now() + timedelta(days=self.cleaned_data["valid_days"])

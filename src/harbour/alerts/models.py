@@ -26,6 +26,11 @@ class AlertStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for a second person")
     PUBLISHED = "published", _("Published")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    DISCARDED = "discarded", _("Discarded")
+
+
+# not yet out: a draft, or one waiting for a second person (at most one per sample)
+OPEN = (AlertStatus.DRAFT, AlertStatus.PENDING)
 
 
 class Alert(BaseModel):
@@ -55,6 +60,8 @@ class Alert(BaseModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     published_at = models.DateTimeField(null=True, blank=True)
+    # a discarded draft is kept (the audit log points at it) but listed and sent nowhere
+    discarded_at = models.DateTimeField(null=True, blank=True)
     source_sample = models.ForeignKey(
         "drugcheck.Sample", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -69,6 +76,14 @@ class Alert(BaseModel):
     class Meta:
         ordering = ["-published_at", "-created_at"]
         indexes = [models.Index(fields=["status", "valid_until"])]
+        constraints = [
+            # saving a sample again updates its draft: never two open alerts from one sample
+            models.UniqueConstraint(
+                fields=["source_sample"],
+                condition=models.Q(status__in=["draft", "pending"], source_sample__isnull=False),
+                name="one_open_alert_per_sample",
+            )
+        ]
         verbose_name = _("alert")
         verbose_name_plural = _("alerts")
 

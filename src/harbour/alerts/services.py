@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from harbour.alerts import images
 from harbour.alerts.models import (
+    OPEN,
     Alert,
     AlertPolicy,
     AlertStatus,
@@ -68,12 +70,69 @@ def _padded(areas: list[str]) -> str:
     return f" {' '.join(areas)} " if areas else EVERYWHERE
 
 
+def local_time(moment: datetime, lang: str) -> str:
+    """A moment as people read it in an alert: Harbour's local time (``TIME_ZONE``), in
+    words of ``lang`` ("2 December 2026, 14:00"; "2 décembre 2026, 14 h 00"), never UTC."""
+    from django.utils import formats
+
+    local = moment.astimezone(ZoneInfo(settings.TIME_ZONE))
+    with translation.override(lang):
+        return formats.date_format(local, "j F Y, H:i" if lang == "en" else "j F Y, H \\h i")
+
+
 def second_approval(organization: Any) -> bool:
     policy = AlertPolicy.objects.filter(organization=organization).first()
     return True if policy is None else policy.second_approval
 
 
 # --- alerts -----------------------------------------------------------------------------------
+
+
+def _fill(
+    alert: Alert,
+    *,
+    title_en: str,
+    body_en: str,
+    areas: list[str],
+    area_description_en: str,
+    valid_until: datetime,
+    title_fr: str = "",
+    body_fr: str = "",
+    appearance_en: str = "",
+    appearance_fr: str = "",
+    area_description_fr: str = "",
+    severity: str = Severity.SEVERE,
+) -> None:
+    """Set an alert's public texts (English and French) and reach; ValidationError, field by
+    field, on anything that cannot go out."""
+    texts = {
+        "title_en": title_en.strip(),
+        "title_fr": title_fr.strip() or None,
+        "body_en": body_en.strip(),
+        "body_fr": body_fr.strip() or None,
+        "appearance_en": appearance_en.strip(),
+        "appearance_fr": appearance_fr.strip() or None,
+        "area_description_en": area_description_en.strip(),
+        "area_description_fr": area_description_fr.strip() or None,
+    }
+    for name, value in texts.items():  # modeltranslation's fields, one per language
+        setattr(alert, name, value)
+    alert.severity = severity
+    alert.areas = _padded(parse_areas(areas))
+    alert.valid_until = valid_until
+    missing = {
+        name: _("Write it in English (the French can follow).")
+        for name in ("title_en", "body_en", "area_description_en")
+        if not getattr(alert, name)
+    }
+    if missing:
+        raise ValidationError(missing)
+    alert.full_clean(
+        exclude=["organization", "created_by", "approved_by", "source_sample"],
+        validate_constraints=False,
+    )
+    if valid_until <= timezone.now():
+        raise ValidationError({"valid_until": _("An alert must be valid for some time to come.")})
 
 
 @transaction.atomic
@@ -100,23 +159,15 @@ def alert_draft(
         require_role(actor, organization.pk, Role.OUTREACH_WORKER)
     alert = Alert(
         organization=organization,
-        title_en=title_en.strip(),
-        title_fr=title_fr.strip() or None,
-        body_en=body_en.strip(),
-        body_fr=body_fr.strip() or None,
-        appearance_en=appearance_en.strip(),
-        appearance_fr=appearance_fr.strip() or None,
-        severity=severity,
-        areas=_padded(parse_areas(areas)),
-        area_description_en=area_description_en.strip(),
-        area_description_fr=area_description_fr.strip() or None,
-        valid_until=valid_until,
         created_by=actor if getattr(actor, "is_user", False) else None,
         source_sample=source_sample,
     )
-    alert.full_clean(exclude=["organization", "created_by", "approved_by", "source_sample"])
-    if valid_until <= timezone.now():
-        raise ValidationError({"valid_until": _("An alert must be valid for some time to come.")})
+    _fill(
+        alert, title_en=title_en, title_fr=title_fr, body_en=body_en, body_fr=body_fr,
+        appearance_en=appearance_en, appearance_fr=appearance_fr, severity=severity, areas=areas,
+        area_description_en=area_description_en, area_description_fr=area_description_fr,
+        valid_until=valid_until,
+    )  # fmt: skip
     alert.save()
     if substances:
         alert.substances.set(substances)
@@ -129,6 +180,89 @@ def alert_draft(
         metadata={"from_sample": bool(source_sample)},
     )
     return alert
+
+
+EDITABLE = (
+    "title_en", "title_fr", "body_en", "body_fr", "appearance_en", "appearance_fr", "severity",
+    "areas", "area_description_en", "area_description_fr", "valid_until",
+)  # fmt: skip
+
+
+@transaction.atomic
+def alert_edit(
+    *,
+    alert: Alert,
+    actor: Any,
+    title_en: str,
+    body_en: str,
+    areas: list[str],
+    area_description_en: str,
+    valid_until: datetime,
+    title_fr: str = "",
+    body_fr: str = "",
+    appearance_en: str = "",
+    appearance_fr: str = "",
+    area_description_fr: str = "",
+    severity: str = Severity.SEVERE,
+) -> Alert:
+    """Change a draft's texts (both languages), severity, areas or end; only a draft changes
+    (one waiting for approval goes back to draft first: :func:`alert_to_draft`)."""
+    if actor is not None:
+        require_role(actor, alert.organization_id, Role.OUTREACH_WORKER)
+    locked = Alert.objects.select_for_update().defer("photo").get(pk=alert.pk)
+    if locked.status != AlertStatus.DRAFT:
+        raise ValidationError(_("Only a draft can be changed."))
+    before = {name: getattr(locked, name) for name in EDITABLE}
+    _fill(
+        locked, title_en=title_en, title_fr=title_fr, body_en=body_en, body_fr=body_fr,
+        appearance_en=appearance_en, appearance_fr=appearance_fr, severity=severity, areas=areas,
+        area_description_en=area_description_en, area_description_fr=area_description_fr,
+        valid_until=valid_until,
+    )  # fmt: skip
+    changed = [name for name in EDITABLE if getattr(locked, name) != before[name]]
+    if changed:
+        locked.save(update_fields=[*EDITABLE, "updated_at"])
+        audit.record(
+            action=AuditAction.ALERT_EDIT, actor=actor, organization_id=locked.organization_id,
+            obj=locked, label="" if actor is not None else "drug checking",
+            metadata={"fields": changed},
+        )  # fmt: skip
+    return locked
+
+
+@transaction.atomic
+def alert_to_draft(*, alert: Alert, actor: Any) -> Alert:
+    """An alert waiting for a second person goes back to draft, to be changed."""
+    require_role(actor, alert.organization_id, Role.OUTREACH_WORKER)
+    locked = Alert.objects.select_for_update().defer("photo").get(pk=alert.pk)
+    if locked.status != AlertStatus.PENDING:
+        raise ValidationError(_("Only an alert waiting for approval goes back to draft."))
+    locked.status = AlertStatus.DRAFT
+    locked.save(update_fields=["status", "updated_at"])
+    audit.record(
+        action=AuditAction.ALERT_EDIT, actor=actor, organization_id=locked.organization_id,
+        obj=locked, metadata={"status": "draft"},
+    )  # fmt: skip
+    return locked
+
+
+@transaction.atomic
+def alert_discard(*, alert: Alert, actor: Any) -> Alert:
+    """Throw away a draft (or one waiting for approval): it is kept for the audit log, listed
+    nowhere and never sent."""
+    require_role(actor, alert.organization_id, Role.OUTREACH_WORKER)
+    locked = Alert.objects.select_for_update().defer("photo").get(pk=alert.pk)
+    if locked.status not in OPEN:
+        raise ValidationError(_("Only a draft can be discarded; withdraw a published alert."))
+    before = locked.status
+    locked.status = AlertStatus.DISCARDED
+    locked.discarded_at = timezone.now()
+    locked.save(update_fields=["status", "discarded_at", "updated_at"])
+    audit.record(
+        action=AuditAction.ALERT_DISCARD, actor=actor, organization_id=locked.organization_id,
+        obj=locked, metadata={"was": before},
+    )  # fmt: skip
+    return locked
 
 
 PHOTO_ERRORS = {
@@ -228,6 +362,9 @@ def _publish(alert: Alert, actor: Any) -> Alert:
 @transaction.atomic
 def alert_withdraw(*, alert: Alert, actor: Any) -> Alert:
     require_role(actor, alert.organization_id, Role.COORDINATOR)
+    current = Alert.objects.select_for_update().filter(pk=alert.pk).values_list("status", flat=True)
+    if current.first() != AlertStatus.PUBLISHED:
+        raise ValidationError(_("Only a published alert can be withdrawn."))
     Alert.objects.filter(pk=alert.pk).update(status=AlertStatus.WITHDRAWN)
     alert.status = AlertStatus.WITHDRAWN
     audit.record(
@@ -245,6 +382,48 @@ def subscribers_of(alert: Alert) -> Any:
     else:
         match = Q()
     return Subscription.objects.filter(match, confirmed=True)
+
+
+CHANNELS = ("sms", "email", "push")
+
+
+def reach(alert: Alert) -> dict[str, int]:
+    """How many confirmed subscriptions the alert would go to, by channel, with ``total``
+    (each is one person's phone, address or browser). For staff deciding to send."""
+    from django.db.models import Count
+
+    counts = {channel: 0 for channel in CHANNELS}
+    for row in subscribers_of(alert).order_by().values("channel").annotate(n=Count("pk")):
+        counts[row["channel"]] = row["n"]
+    counts["total"] = sum(counts[channel] for channel in CHANNELS)
+    return counts
+
+
+@dataclass(frozen=True)
+class Preview:
+    lang: str
+    sms: str
+    sms_size: Any
+    email_subject: str
+    email_body: str
+    push_title: str
+    push_body: str
+
+
+def preview(alert: Alert, lang: str) -> Preview:
+    """The alert as each channel will send it in ``lang``: the text message (with its length,
+    parts and encoding), the email and the push notification. The unsubscribe link is a
+    sample one (each subscriber gets their own)."""
+    from harbour.alerts import sms
+
+    sample = Subscription(channel="sms", lang=lang)
+    title, text, _link = _texts(alert, lang, sample)
+    sample = Subscription(channel="email", lang=lang)
+    _title, email, _link = _texts(alert, lang, sample)
+    return Preview(
+        lang=lang, sms=text, sms_size=sms.size(text), email_subject=f"Harbour: {title}",
+        email_body=email, push_title=title, push_body=email,
+    )  # fmt: skip
 
 
 def _texts(alert: Alert, lang: str, subscription: Subscription) -> tuple[str, str, str]:
@@ -494,7 +673,11 @@ def sms_language(lang: str) -> Any:
 
 def draft_from_sample(sample: Any) -> Alert | None:
     """A sample holding a high-risk substance it was not bought as drafts an alert for review
-    (never published by itself). Called by drug checking after a sample is recorded."""
+    (never published by itself). Called by drug checking after a sample is recorded, and again
+    when a lab confirms it: a sample has at most one open alert (a draft, or one waiting for
+    approval). Recorded again with the same substances, nothing changes; with others, its
+    draft is updated (a draft waiting for approval, or an alert already out, is left as it is
+    while it names every substance found)."""
     from harbour.drugcheck.models import HIGH_RISK, Match
 
     found = [
@@ -503,41 +686,63 @@ def draft_from_sample(sample: Any) -> Alert | None:
         if c.match == Match.MATCH and c.substance is not None
     ]
     expected = sample.expected_substance
-    risky = [
-        s
-        for s in found
-        if s.substance_class in HIGH_RISK
-        and (expected is None or s.pk != expected.pk)
-        and not (expected is not None and expected.substance_class == s.substance_class)
-    ]
+    risky = list(
+        {
+            s.pk: s
+            for s in found
+            if s.substance_class in HIGH_RISK
+            and (expected is None or s.pk != expected.pk)
+            and not (expected is not None and expected.substance_class == s.substance_class)
+        }.values()
+    )
     if not risky:
         return None
     names_en = ", ".join(dict.fromkeys(str(s.name_en) for s in risky))
     names_fr = ", ".join(dict.fromkeys(str(s.name_fr or s.name_en) for s in risky))
     bought = sample.expected or "?"
-    return alert_draft(
-        actor=None,
-        organization=sample.organization,
-        title_en=f"{names_en} found in {bought}"[:140],
-        title_fr=f"{names_fr} trouvé dans « {bought} »"[:140],
-        body_en=(
+    texts: dict[str, Any] = {
+        "title_en": f"{names_en} found in {bought}"[:140],
+        "title_fr": f"{names_fr} trouvé dans « {bought} »"[:140],
+        "body_en": (
             f"Drug checking found {names_en} in a sample sold as {bought}"
             f"{' in ' + sample.city if sample.city else ''}. Use less, go slow, don't use alone, "
             "carry naloxone."
         ),
-        body_fr=(
+        "body_fr": (
             f"L’analyse a trouvé {names_fr} dans un échantillon vendu comme « {bought} »"
             f"{' à ' + sample.city if sample.city else ''}. Consommez moins, allez-y lentement, "
             "ne consommez pas seul·e, ayez de la naloxone."
         ),
-        areas=[sample.fsa] if sample.fsa else [],
-        area_description_en=sample.city or sample.site,
-        area_description_fr=sample.city or sample.site,
-        valid_until=timezone.now() + timedelta(days=7),
-        severity=Severity.SEVERE,
-        substances=risky,
-        source_sample=sample,
-    )
+        "areas": [sample.fsa] if sample.fsa else [],
+        "area_description_en": sample.city or sample.site,
+        "area_description_fr": sample.city or sample.site,
+        "valid_until": timezone.now() + timedelta(days=7),
+        "severity": Severity.SEVERE,
+    }
+    wanted = {s.pk for s in risky}
+    with transaction.atomic():
+        earlier = (
+            Alert.objects.select_for_update()
+            .defer("photo")
+            .filter(source_sample=sample)
+            .exclude(status=AlertStatus.DISCARDED)
+            .prefetch_related("substances")
+            .order_by("-created_at")
+        )
+        for alert in earlier:
+            named = {s.pk for s in alert.substances.all()}
+            if wanted <= named:
+                return alert  # already drafted (or out) for these substances
+            if alert.status == AlertStatus.DRAFT:
+                alert = alert_edit(alert=alert, actor=None, **texts)
+                alert.substances.set(risky)
+                return alert
+            if alert.status == AlertStatus.PENDING:
+                return alert  # the second person sees it; a new finding waits for their word
+        return alert_draft(
+            actor=None, organization=sample.organization, substances=risky,
+            source_sample=sample, **texts,
+        )  # fmt: skip
 
 
 # --- anonymous community reports --------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from harbour.accounts.selectors import organization_for
 from harbour.alerts import cap, selectors, services
 from harbour.alerts.forms import AlertForm, ReportAreasForm, ReportForm, SubscribeForm
-from harbour.alerts.models import Alert, AlertPolicy, tr
+from harbour.alerts.models import Alert, AlertPolicy, AlertStatus, tr
 from harbour.core.permissions import role_in
 from harbour.core.ratelimit import ratelimit
 from harbour.core.roles import Role, role_at_least
@@ -158,6 +158,21 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 # --- staff ------------------------------------------------------------------------------------
 
 
+def _can_approve(user: Any, alert: Alert) -> bool:
+    """Whether ``user`` may approve ``alert``: a coordinator who did not write it."""
+    if alert.created_by_id is not None and alert.created_by_id == getattr(user, "pk", None):
+        return False
+    return role_at_least(role_in(user, alert.organization_id) or "", Role.COORDINATOR)
+
+
+def _staff_alert(request: HttpRequest, slug: str, alert_id: Any) -> tuple[Any, Alert]:
+    org = organization_for(request.user, slug=slug, minimum=Role.OUTREACH_WORKER)
+    alert = selectors.staff_alerts(request.user, organization=org).filter(pk=alert_id).first()
+    if alert is None:
+        raise Http404
+    return org, alert
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def staff_alerts(request: HttpRequest, slug: str) -> HttpResponse:
@@ -167,19 +182,7 @@ def staff_alerts(request: HttpRequest, slug: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             with transaction.atomic():
-                alert = services.alert_draft(
-                    actor=request.user,
-                    organization=org,
-                    title_en=data["title_en"],
-                    title_fr=data.get("title_fr") or "",
-                    body_en=data["body_en"],
-                    body_fr=data.get("body_fr") or "",
-                    appearance_en=data.get("appearance_en") or "",
-                    severity=data["severity"],
-                    areas=data["areas"],
-                    area_description_en=data["area_description_en"],
-                    valid_until=form.valid_until(),
-                )
+                alert = services.alert_draft(actor=request.user, organization=org, **form.texts())
                 if data.get("photo"):
                     services.alert_photo_set(
                         alert=alert, actor=request.user, data=data["photo"].data,
@@ -188,34 +191,135 @@ def staff_alerts(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("Draft saved. Submit it when it is ready."))
-            return redirect("alerts-staff:list", slug=org.slug)
+            messages.success(
+                request, _("Draft saved. Look at how it will be sent, then submit it.")
+            )
+            return redirect("alerts-staff:review", slug=org.slug, alert_id=alert.pk)
+    alerts = list(
+        selectors.staff_alerts(request.user, organization=org).exclude(
+            status=AlertStatus.DISCARDED
+        )[:50]
+    )
     return render(
         request,
         "alerts/staff/list.html",
         {
             "org": org,
             "form": form,
-            "alerts": selectors.staff_alerts(request.user, organization=org)[:50],
+            "alerts": [(alert, _can_approve(request.user, alert)) for alert in alerts],
+            "second_approval": services.second_approval(org),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_edit(request: HttpRequest, slug: str, alert_id: Any) -> HttpResponse:
+    """Change a draft: every public text in English and French, severity, areas, how long."""
+    org, alert = _staff_alert(request, slug, alert_id)
+    if alert.status != AlertStatus.DRAFT:
+        messages.error(request, _("Only a draft can be changed."))
+        return redirect("alerts-staff:review", slug=org.slug, alert_id=alert.pk)
+    initial = AlertForm.initial_from(alert)
+    form = AlertForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        texts = form.texts()
+        if form.cleaned_data["valid_days"] == initial["valid_days"]:
+            texts["valid_until"] = alert.valid_until  # unchanged: keep the very same end
+        try:
+            services.alert_edit(alert=alert, actor=request.user, **texts)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Draft saved."))
+            return redirect("alerts-staff:review", slug=org.slug, alert_id=alert.pk)
+    return render(
+        request,
+        "alerts/staff/edit.html",
+        {"org": org, "alert": alert, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def _both(alert: Alert) -> list[dict[str, Any]]:
+    """The alert's public texts and messages in English and in French, side by side."""
+    out = []
+    for lang, name in (("en", _("English")), ("fr", _("French"))):
+        missing = [
+            label
+            for field, label in (
+                ("title", _("title")),
+                ("body", _("what people should know")),
+                ("appearance", _("what it looks like")),
+                ("area_description", _("area")),
+            )
+            if lang == "fr" and getattr(alert, f"{field}_en") and not getattr(alert, f"{field}_fr")
+        ]
+        out.append(
+            {
+                "lang": lang,
+                "name": name,
+                "title": tr(alert, "title", lang),
+                "body": tr(alert, "body", lang),
+                "appearance": tr(alert, "appearance", lang),
+                "area": tr(alert, "area_description", lang),
+                "missing": missing,
+                "preview": services.preview(alert, lang),
+            }
+        )
+    return out
+
+
+@login_required
+@require_safe
+def staff_review(request: HttpRequest, slug: str, alert_id: Any) -> HttpResponse:
+    """One alert as it will go out: both languages, each channel's message (the text message's
+    length, parts and encoding), and how many people it will reach."""
+    org, alert = _staff_alert(request, slug, alert_id)
+    return render(
+        request,
+        "alerts/staff/review.html",
+        {
+            "org": org,
+            "alert": alert,
+            "languages": _both(alert),
+            "reach": services.reach(alert),
+            "can_approve": _can_approve(request.user, alert),
+            "is_coordinator": role_at_least(role_in(request.user, org.pk) or "", Role.COORDINATOR),
             "second_approval": services.second_approval(org),
         },
     )
 
 
+# actions that send to people (or stop sending): a confirmation step first, with the count
+CONFIRM = {"approve", "withdraw", "publish"}
+
+
 @login_required
 @require_POST
 def staff_action(request: HttpRequest, slug: str, alert_id: Any, action: str) -> HttpResponse:
-    org = organization_for(request.user, slug=slug, minimum=Role.OUTREACH_WORKER)
-    alert = selectors.staff_alerts(request.user, organization=org).filter(pk=alert_id).first()
-    if alert is None:
-        raise Http404
+    org, alert = _staff_alert(request, slug, alert_id)
     handlers = {
         "submit": services.alert_submit,
+        "publish": services.alert_submit,  # without a second person: publishes at once
         "approve": services.alert_approve,
         "withdraw": services.alert_withdraw,
+        "discard": services.alert_discard,
+        "to-draft": services.alert_to_draft,
     }
     if action not in handlers:
         raise Http404
+    if action in CONFIRM and request.POST.get("confirm") != "yes":
+        if action == "approve" and not _can_approve(request.user, alert):
+            messages.error(request, _("A second person must approve an alert you wrote."))
+            return redirect("alerts-staff:review", slug=org.slug, alert_id=alert.pk)
+        return render(
+            request,
+            "alerts/staff/confirm.html",
+            {"org": org, "alert": alert, "action": action, "reach": services.reach(alert),
+             "languages": _both(alert)},
+        )  # fmt: skip
     try:
         handlers[action](alert=alert, actor=request.user)
     except ValidationError as exc:
@@ -223,8 +327,20 @@ def staff_action(request: HttpRequest, slug: str, alert_id: Any, action: str) ->
     except PermissionDenied as exc:
         messages.error(request, str(exc) or _("You cannot do that."))
     else:
-        messages.success(request, _("Done."))
-    return redirect("alerts-staff:list", slug=org.slug)
+        messages.success(request, DONE.get(action, _("Done.")))
+        if action == "discard":
+            return redirect("alerts-staff:list", slug=org.slug)
+    return redirect("alerts-staff:review", slug=org.slug, alert_id=alert.pk)
+
+
+DONE = {
+    "submit": gettext_lazy("Sent for approval: a second person approves it before it goes out."),
+    "approve": gettext_lazy("Approved: the alert is published and being sent."),
+    "publish": gettext_lazy("Published: the alert is being sent."),
+    "withdraw": gettext_lazy("Withdrawn: the alert page says so, and it is no longer listed."),
+    "discard": gettext_lazy("Draft discarded."),
+    "to-draft": gettext_lazy("Back to draft: you can change it."),
+}
 
 
 @require_http_methods(["GET", "POST"])

@@ -59,6 +59,8 @@ class AuditAction(models.TextChoices):
     ALERT_SUBMIT = "alert-submit", _("Alert sent for approval")
     ALERT_PUBLISH = "alert-publish", _("Alert published")
     ALERT_WITHDRAW = "alert-withdraw", _("Alert withdrawn")
+    ALERT_EDIT = "alert-edit", _("Alert draft edited")
+    ALERT_DISCARD = "alert-discard", _("Alert draft discarded")
     REPORT_DISMISS = "report-dismiss", _("Community report dismissed")
     REPORT_ALERT = "report-alert", _("Community report turned into an alert draft")
     REPORT_CONFIRM = "report-confirm", _("Community report confirmed (it counts)")

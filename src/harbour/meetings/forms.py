@@ -18,8 +18,9 @@ from harbour.meetings import feedspec, weekly
 from harbour.meetings import types as meeting_types
 from harbour.meetings.models import Fellowship, Meeting, SuggestionField
 
-RADIUS_CHOICES = [("2", "2 km"), ("5", "5 km"), ("10", "10 km"), ("25", "25 km"),
-                  ("50", "50 km"), ("100", "100 km")]  # fmt: skip
+RADIUS_CHOICES = [("", _("Fits the place")),
+                  ("2", "2 km"), ("5", "5 km"), ("10", "10 km"), ("25", "25 km"),
+                  ("40", "40 km"), ("100", "100 km")]  # fmt: skip
 TIME_CHOICES = [
     ("", _("Any time")),
     ("morning", _("Morning (from 6 a.m.)")),
@@ -59,6 +60,54 @@ def day_name(day: int) -> str:
     return str(WEEKDAYS[(day - 1) % 7])
 
 
+WEEKDAYS_SPEC = [1, 2, 3, 4, 5]
+WEEKEND_SPEC = [0, 6]
+
+
+def days_label(days: list[int] | tuple[int, ...]) -> str:
+    """A weekly schedule in words: "Every day", "Monday to Friday", "Saturday and Sunday", or
+    the days' names in week order (Monday first)."""
+    chosen = sorted(set(days), key=lambda d: (d + 6) % 7)  # Monday first, Sunday last
+    if len(chosen) == 7:
+        return str(_("Every day"))
+    if chosen == WEEKDAYS_SPEC:
+        return str(_("Monday to Friday"))
+    if sorted(chosen) == WEEKEND_SPEC:
+        return str(_("Saturday and Sunday"))
+    return ", ".join(day_name(d) for d in chosen)
+
+
+# short human names of time zones, shown only when a meeting's zone is not the site's
+ZONE_LABELS = {
+    "America/St_Johns": _("Newfoundland time"),
+    "America/Halifax": _("Atlantic time"),
+    "America/Moncton": _("Atlantic time"),
+    "America/Glace_Bay": _("Atlantic time"),
+    "America/Toronto": _("Eastern time"),
+    "America/Montreal": _("Eastern time"),
+    "America/Iqaluit": _("Eastern time"),
+    "America/New_York": _("Eastern time"),
+    "America/Winnipeg": _("Central time"),
+    "America/Chicago": _("Central time"),
+    "America/Regina": _("Saskatchewan time"),
+    "America/Edmonton": _("Mountain time"),
+    "America/Yellowknife": _("Mountain time"),
+    "America/Denver": _("Mountain time"),
+    "America/Vancouver": _("Pacific time"),
+    "America/Los_Angeles": _("Pacific time"),
+    "America/Whitehorse": _("Yukon time"),
+}
+
+
+def zone_label(name: str) -> str:
+    """ "Pacific time" for America/Vancouver; for a zone without a name here, its city's
+    ("Paris time"), never the raw identifier."""
+    if name in ZONE_LABELS:
+        return str(ZONE_LABELS[name])
+    city = name.rsplit("/", 1)[-1].replace("_", " ")
+    return str(_("%(place)s time") % {"place": city})
+
+
 def day_choices() -> list[tuple[str, str]]:
     return [(str(d), day_name(d)) for d in range(7)]
 
@@ -82,7 +131,13 @@ class SearchForm(NearFieldMixin, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
     )
     radius = forms.ChoiceField(
-        label=_("Within"), choices=RADIUS_CHOICES, required=False, widget=QuickSelect
+        label=_("Within"),
+        choices=RADIUS_CHOICES,
+        required=False,
+        widget=QuickSelect,
+        help_text=_(
+            "Fits the place: 10 km in town, 40 km in the country, wider when few meetings are near."
+        ),
     )
     soon = forms.BooleanField(label=_("Starting in the next hour"), required=False)
     day = forms.ChoiceField(label=_("Day"), required=False, widget=QuickSelect)
@@ -214,7 +269,9 @@ class MeetingForm(forms.Form):
         zones = list(CANADIAN_ZONES)
         if meeting is not None and meeting.timezone not in zones:
             zones.append(meeting.timezone)
-        fields["timezone"].choices = [(z, z) for z in zones]
+        fields["timezone"].choices = [  # "Atlantic time (Moncton)", never the IANA id alone
+            (z, f"{zone_label(z)} ({z.rsplit('/', 1)[-1].replace('_', ' ')})") for z in zones
+        ]
         fields["timezone"].initial = settings.TIME_ZONE
         spec = meeting_types.spec_types()
         fields["types"].choices = [

@@ -5,7 +5,7 @@ actor's organizations."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,14 @@ from harbour.meetings.models import SuggestionStatus as Status
 SOON_MINUTES = 60
 PER_PAGE = 30
 MAX_RADIUS_KM = 200.0
+NEXT_COUNT = 10  # the landing page: the next meetings, whatever the hour
+# the radius that fits a place when none is chosen: towns are dense, rural areas (a postal code
+# whose second character is 0, e.g. K0H) need more; widened step by step while fewer than
+# ENOUGH meetings are found
+URBAN_KM = 10.0
+RURAL_KM = 40.0
+WIDER_KM = (40.0, 100.0)
+ENOUGH = 3
 
 
 def public() -> QuerySet[Meeting]:
@@ -78,7 +86,7 @@ def languages_in_use() -> list[str]:
 class SearchQuery:
     q: str = ""
     place: geo.Place | None = None
-    radius_km: float = 25.0
+    radius_km: float | None = None  # None: the radius that fits the place (auto_radius)
     day: int | None = None  # spec day, 0 = Sunday
     soon: bool = False  # starting within the next hour
     after_minute: int | None = None  # starting at or after this local time
@@ -103,6 +111,18 @@ class Result:
     total: int = 0
     page: int = 1
     pages: int = 1
+    radius_km: float | None = None  # the radius used near a place
+    widened_from: float | None = None  # the radius that found too few, when it was widened
+    found_before: int = 0  # how many that radius found
+
+
+def is_rural(place: geo.Place | None) -> bool:
+    """A postal place whose forward sortation area is rural (second character 0, e.g. K0H)."""
+    return place is not None and place.kind == "postal" and place.label[1:2] == "0"
+
+
+def auto_radius(place: geo.Place | None) -> float:
+    return RURAL_KM if is_rural(place) else URBAN_KM
 
 
 def _soon(now: datetime, minutes: int) -> Q:
@@ -125,7 +145,30 @@ def _near(place: geo.Place, radius_km: float) -> Q:
 def search(query: SearchQuery, *, now: datetime) -> Result:
     """Meetings matching every filter, soonest first (then nearest). A place limits meetings
     people go to (in person or hybrid) to the radius; "online" shows online and hybrid
-    meetings from anywhere, so a place does not limit them."""
+    meetings from anywhere, so a place does not limit them.
+
+    With a place and no radius chosen, the radius fits the place (:func:`auto_radius`) and is
+    widened (``WIDER_KM``) while fewer than ``ENOUGH`` meetings are found; the result says the
+    radius used and the one it was widened from."""
+    place = query.place if query.attendance != "online" else None
+    if place is None or query.radius_km is not None:
+        return _search(query, now=now)
+    first = auto_radius(place)
+    result = _search(replace(query, radius_km=first), now=now)
+    found_before = result.total
+    for wider in WIDER_KM:
+        if result.total >= ENOUGH or wider <= (result.radius_km or first):
+            continue
+        widened = _search(replace(query, radius_km=wider), now=now)
+        if widened.total > result.total:  # wider only when it finds more
+            result = widened
+    if result.radius_km != first:
+        result.widened_from = first
+        result.found_before = found_before
+    return result
+
+
+def _search(query: SearchQuery, *, now: datetime) -> Result:
     rows = public().exclude(attendance=Attendance.INACTIVE)
     if query.fellowship:
         rows = rows.filter(fellowship__slug=query.fellowship)
@@ -150,7 +193,7 @@ def search(query: SearchQuery, *, now: datetime) -> Result:
     if query.soon:
         rows = rows.filter(_soon(now, SOON_MINUTES))
     place = query.place if query.attendance != "online" else None
-    radius = min(max(query.radius_km, 1.0), MAX_RADIUS_KM)
+    radius = min(max(query.radius_km or auto_radius(place), 1.0), MAX_RADIUS_KM)
     if place is not None:
         rows = rows.filter(_near(place, radius), attendance__in=[Attendance.IN_PERSON,
                                                                  Attendance.HYBRID])  # fmt: skip
@@ -190,6 +233,7 @@ def search(query: SearchQuery, *, now: datetime) -> Result:
         total=total,
         page=page,
         pages=pages,
+        radius_km=radius if place is not None else None,
     )
 
 

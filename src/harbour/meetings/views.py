@@ -34,7 +34,9 @@ from harbour.meetings.forms import (
     SearchForm,
     SuggestionForm,
     day_name,
+    days_label,
     unique_slug,
+    zone_label,
 )
 from harbour.meetings.models import Meeting
 from harbour.meetings.services import MANAGE, MODERATE
@@ -69,7 +71,7 @@ def _query(form: SearchForm, now: datetime, *, per_page: int) -> selectors.Searc
     return selectors.SearchQuery(
         q=data.get("q", "") or "",
         place=form.place,
-        radius_km=float(data.get("radius") or 25),
+        radius_km=float(data["radius"]) if data.get("radius") else None,
         day=int(day) if day else None,
         soon=bool(data.get("soon")),
         after_minute=AFTER.get(data.get("time") or ""),
@@ -96,14 +98,14 @@ def describe(row: selectors.Row, now: datetime, lang: str) -> dict[str, Any]:
     soon = ""
     if row.starts_at is not None:
         local = row.starts_at.astimezone(weekly.zone(meeting.timezone))
-        when = f"{day_name(weekly.spec_day(local.date()))} " + _clock(
+        when = f"{_day_word(local.date(), now, meeting.timezone)} " + _clock(
             local.hour * 60 + local.minute, lang
         )
         minutes = int((row.starts_at - weekly.floor_minute(now)).total_seconds() // 60)
         if 0 <= minutes <= 60:
             soon = _("starting now") if minutes == 0 else _("in %(n)s min") % {"n": minutes}
-        if local.utcoffset() != now.astimezone(weekly.zone(_site_zone())).utcoffset():
-            when += f" ({local.tzname()})"
+        if not _same_zone(meeting.timezone, row.starts_at):
+            when += f" ({zone_label(meeting.timezone)})"
     distance = ""
     if row.distance_km is not None:
         distance = geo.distance_label(row.distance_km, lang)
@@ -123,6 +125,22 @@ def describe(row: selectors.Row, now: datetime, lang: str) -> dict[str, Any]:
     }
 
 
+def _day_word(day: Any, now: datetime, tz: str) -> str:
+    """ "Today", "Tomorrow", or the day's name, for a date in the meeting's zone."""
+    today = now.astimezone(weekly.zone(tz)).date()
+    if day == today:
+        return _("Today")
+    if (day - today).days == 1:
+        return _("Tomorrow")
+    return day_name(weekly.spec_day(day))
+
+
+def _same_zone(tz: str, moment: datetime) -> bool:
+    """Whether clocks in ``tz`` read as the site's at ``moment`` (no zone label is needed)."""
+    site = moment.astimezone(weekly.zone(_site_zone())).utcoffset()
+    return moment.astimezone(weekly.zone(tz)).utcoffset() == site
+
+
 def _clock(minute: int, lang: str) -> str:
     from harbour.directory.hours import clock
 
@@ -136,8 +154,8 @@ def search(request: HttpRequest) -> HttpResponse:
     form = _search_form(request)
     searched = bool(request.GET)
     query = _query(form, now, per_page=selectors.PER_PAGE)
-    if not searched:
-        query = selectors.SearchQuery(soon=True, per_page=10)  # the landing page: starting soon
+    if not searched:  # the landing page: the next meetings, whatever the hour
+        query = selectors.SearchQuery(per_page=selectors.NEXT_COUNT)
     result = selectors.search(query, now=now)
     lang = _lang()
     params = request.GET.copy()
@@ -152,6 +170,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "searched": searched,
             "query_string": params.urlencode(),
             "feed_url": reverse("meetings:feed"),
+            "place": query.place if query.attendance != "online" else None,
         },
     )
 
@@ -273,13 +292,13 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     lang = _lang()
     row = selectors.Row(meeting, services.when_next(meeting, now), None)
     info = describe(row, now, lang)
-    days = [day_name(d) for d in meeting.day_list]
     return render(
         request,
         "meetings/detail.html",
         {
             **info,
-            "days": days,
+            "days": days_label(meeting.day_list) if meeting.day_list else "",
+            "zone": "" if _same_zone(meeting.timezone, now) else zone_label(meeting.timezone),
             "start": _clock(meeting.start_minute, lang) if meeting.start_minute is not None else "",
             "end": _clock(meeting.end_minute, lang) if meeting.end_minute is not None else "",
             "directions": _directions(meeting),
@@ -375,7 +394,7 @@ def staff_list(request: HttpRequest, slug: str) -> HttpResponse:
     rows = [
         {
             "meeting": m,
-            "days": ", ".join(day_name(d) for d in m.day_list) or _("By appointment"),
+            "days": days_label(m.day_list) if m.day_list else _("By appointment"),
             "time": _clock(m.start_minute, lang) if m.start_minute is not None else "",
             "unknown": meeting_types.unknown(m.type_codes, m.fellowship.vocabulary()),
         }

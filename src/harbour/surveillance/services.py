@@ -965,13 +965,15 @@ def signal_to_alert(*, signal: Signal, actor: Any) -> Any:
         title_fr=f"Plus de surdoses que d’habitude : {where_fr}"[:140],
         body_en=(
             f"{locked.observed} overdoses were reported in {where_en} from "
-            f"{locked.period_start:%Y-%m-%d %H:%M} to {locked.period_end:%Y-%m-%d %H:%M}, more "
-            "than usual. Do not use alone, start with a small amount, and carry naloxone."
+            f"{alerts.local_time(locked.period_start, 'en')} to "
+            f"{alerts.local_time(locked.period_end, 'en')}, more than usual. "
+            "Do not use alone, start with a small amount, and carry naloxone."
         ),
         body_fr=(
             f"{locked.observed} surdoses ont été signalées ({where_fr}) du "
-            f"{locked.period_start:%Y-%m-%d %H:%M} au {locked.period_end:%Y-%m-%d %H:%M}, plus "
-            "que d’habitude. Ne consommez pas seul·e, commencez par une petite quantité et "
+            f"{alerts.local_time(locked.period_start, 'fr')} au "
+            f"{alerts.local_time(locked.period_end, 'fr')}, plus que d’habitude. "
+            "Ne consommez pas seul·e, commencez par une petite quantité et "
             "ayez de la naloxone."
         ),
         areas=areas,

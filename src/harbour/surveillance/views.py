@@ -109,12 +109,12 @@ def signal_action(request: HttpRequest, slug: str, signal_id: Any, action: str) 
     signal = _signal(request, org, signal_id)
     if action == "alert":
         try:
-            services.signal_to_alert(signal=signal, actor=request.user)
+            alert = services.signal_to_alert(signal=signal, actor=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("surveillance-staff:signal", slug=org.slug, signal_id=signal.pk)
         messages.success(request, _("Alert draft made. Check it, then send it for approval."))
-        return redirect("alerts-staff:list", slug=org.slug)
+        return redirect("alerts-staff:review", slug=org.slug, alert_id=alert.pk)
     if action != "dismiss":
         raise Http404
     form = DismissForm(request.POST)
