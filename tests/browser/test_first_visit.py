@@ -131,6 +131,7 @@ PUBLIC_PAGES = [
     "/",
     "/find/?q=food&near=K7L",
     "/drugcheck/",
+    "/drugcheck/result/",
     "/alerts/",
     "/alerts/report/",
     "/alerts/subscribe/",
@@ -217,6 +218,22 @@ def test_trends_charts_have_visible_titles_axes_and_legends(
     page.get_by_text("The same figures as a table" if language == "en"
                      else "Les mêmes chiffres en tableau").click()  # fmt: skip
     expect(page.get_by_role("rowheader", name=quarter)).to_be_visible()
+    # block dates in the person's language ("sept.", "oct." in French, not "Sep", "Oct")
+    from django.utils import translation
+    from django.utils.dateformat import format as date_format
+
+    from harbour.surveillance import selectors
+
+    headers = page.locator("#areas-heading ~ .table-wrap thead th").all_inner_texts()[1:]
+    releases = selectors.public_trends().releases
+    with translation.override(language):
+        expected = [
+            f"{date_format(r.period_start, 'j N')} – {date_format(r.last_day, 'j N Y')}"
+            for r in releases
+        ]
+    assert [" ".join(h.split()) for h in headers] == expected
+    if language == "fr":
+        assert not any(m in " ".join(headers) for m in ("Sep ", "Oct ", "Nov ", "Dec "))
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     check(page, f"trends-charts-{language}")
     if language == "fr":

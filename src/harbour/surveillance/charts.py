@@ -212,7 +212,7 @@ def hex_map(
     off_y = (height - span_y * k) / 2
     values = [c.value if isinstance(c, suppression.Cell) else c for c in cells.values()]
     top = max([*values, 1])
-    legend_h = 44
+    legend_h = 52
     parts = _open(title, chart_id, height=height + legend_h, width=width)
     for cell, count in cells.items():
         hidden = isinstance(count, suppression.Cell) and count.suppressed
