@@ -18,6 +18,7 @@ from harbour.accounts.middleware import mfa_unsatisfied
 from harbour.accounts.services import api_key_authenticate
 from harbour.core import api_errors
 from harbour.core.api import router as core_router
+from harbour.core.api_docs import HarbourSwagger
 from harbour.directory.api import router as directory_router
 from harbour.drugcheck.api import router as drugcheck_router
 from harbour.outreach.api import router as outreach_router
@@ -61,6 +62,7 @@ api = NinjaAPI(
     ),
     auth=[BearerKey(), HeaderKey(), StaffSession()],
     urls_namespace="api",
+    docs=HarbourSwagger(),
 )
 
 

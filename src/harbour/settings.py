@@ -74,6 +74,7 @@ if PRODUCTION and not ALLOWED_HOSTS:
 if not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "harbour.core.views.csrf_failure"
 
 INSTALLED_APPS = [
     "modeltranslation",
@@ -114,6 +115,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "harbour.core.middleware.ApiJsonErrorsMiddleware",
+    "harbour.core.middleware.LongQueryMiddleware",
     "harbour.core.middleware.RejectNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

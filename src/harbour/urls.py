@@ -53,5 +53,7 @@ urlpatterns = [
     path("api/hsds/", hsds_api.urls),
 ]
 
+handler400 = "harbour.core.views.bad_request"
+handler403 = "harbour.core.views.permission_denied"
 handler404 = "harbour.core.views.not_found"
 handler500 = "harbour.core.views.server_error"

@@ -449,3 +449,41 @@ def test_without_javascript_the_street_forms_post_as_plain_forms(
     expect(page.get_by_text("Encounter saved.")).to_be_visible()
     assert list(Encounter.objects.values_list("fsa", flat=True)) == ["K7M"]
     assert stock(van, "syringes") == 85
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "exit_name", "back"),
+    [
+        ("en", "You are offline", "Quick exit", "Log an encounter"),
+        ("fr", "Vous êtes hors ligne", "Quitter rapidement", "Consigner une rencontre"),
+    ],
+)
+def test_the_offline_fallback_is_a_harbour_page_in_the_workers_language_with_quick_exit(
+    page: Page,
+    live_server: LiveServer,
+    street: dict[str, Any],
+    make_member: Callable[..., User],
+    enable_totp: Callable[[User], str],
+    language: str,
+    title: str,
+    exit_name: str,
+    back: str,
+) -> None:
+    org = street["org"]
+    worker = make_member(org, Role.PEER_WORKER)
+    log_in(page, worker.email, enable_totp(worker))
+    page.context.add_cookies(
+        [{"name": "django_language", "value": language, "url": live_server.url}]
+    )
+    base = f"/org/{org.slug}/outreach/"
+    page.goto(base)
+    controlled(page)
+    page.context.set_offline(True)
+    page.goto(base + "stock/")  # never kept on the phone
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    assert page.locator("html").get_attribute("lang") == language
+    expect(page.get_by_role("link", name=exit_name)).to_be_visible()
+    expect(page.get_by_role("link", name=back)).to_have_attribute("href", base + "log/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    check(page, f"outreach-offline-fallback-{language}")
+    page.context.set_offline(False)

@@ -23,7 +23,7 @@ from harbour.alerts import cap, selectors, services
 from harbour.alerts.forms import AlertForm, ReportAreasForm, ReportForm, SubscribeForm
 from harbour.alerts.models import Alert, AlertPolicy, AlertStatus, tr
 from harbour.core.permissions import role_in
-from harbour.core.ratelimit import ratelimit
+from harbour.core.ratelimit import FormBudget, form_wait, limited_response, ratelimit
 from harbour.core.roles import Role, role_at_least
 from harbour.core.views import absolute_url
 
@@ -119,12 +119,20 @@ def feed_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"alerts": items}, json_dumps_params={"ensure_ascii": False})
 
 
+# a drop-in centre's Wi-Fi is one address for many people (core.ratelimit.FormBudget)
+SUBSCRIBE_BUDGET = FormBudget("alerts-subscribe", per_connection=30, per_content=3)
+REPORT_BUDGET = FormBudget("alerts-report", per_connection=30, per_content=3)
+
+
 @require_http_methods(["GET", "POST"])
-@ratelimit("alerts-subscribe", limit=5, window=3600, methods=("POST",))
 def subscribe(request: HttpRequest) -> HttpResponse:
     lang = "fr" if (get_language() or "en").startswith("fr") else "en"
     form = SubscribeForm(request.POST or None, initial={"lang": lang})
     if request.method == "POST" and form.is_valid():
+        wait = form_wait(request, SUBSCRIBE_BUDGET, form)
+        if wait:
+            context = {"form": form, "vapid_public_key": settings.VAPID_PUBLIC_KEY}
+            return limited_response(render(request, "alerts/subscribe.html", context), wait)
         services.subscribe_email(
             email=form.cleaned_data["email"],
             areas=form.cleaned_data["areas"],
@@ -344,11 +352,13 @@ DONE = {
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit("alerts-report", limit=5, window=3600, methods=("POST",))
 def report(request: HttpRequest) -> HttpResponse:
     """Anonymous: no account, no IP address kept (the rate limit counts a hash in the cache)."""
     form = ReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        wait = form_wait(request, REPORT_BUDGET, form)
+        if wait:
+            return limited_response(render(request, "alerts/report.html", {"form": form}), wait)
         data = form.cleaned_data
         kept = None
         if not data.get("website"):  # a bot filled the hidden field: thank it, keep nothing

@@ -46,7 +46,7 @@ from harbour.checkins.models import (
 )
 from harbour.core import audit
 from harbour.core.models import AuditAction
-from harbour.core.ratelimit import ratelimit
+from harbour.core.ratelimit import FormBudget, form_wait, limited_response, ratelimit
 from harbour.core.roles import Role
 from harbour.notify import addresses
 
@@ -93,14 +93,21 @@ def _apply_errors(form: StartForm, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+# a drop-in centre's Wi-Fi is one address for many people (core.ratelimit.FormBudget)
+START_BUDGET = FormBudget("checkin-start", per_connection=40, per_content=5)
+
+
 @require_http_methods(["GET", "POST"])
-@ratelimit("checkin-start", limit=10, window=3600, methods=("POST",))
 def start(request: HttpRequest) -> HttpResponse:
     """No account. The phone number is kept encrypted and erased hours after the session."""
     form = StartForm(request.POST or None)
     program = services.program_for("")
     not_served = ""
     if request.method == "POST" and form.is_valid():
+        wait = form_wait(request, START_BUDGET, form)
+        if wait:
+            context = {"form": form, "program": program}
+            return limited_response(render(request, "checkins/start.html", context), wait)
         try:
             fsa = services.postal_area(form.cleaned_data.get("fsa") or "")
         except ValidationError:

@@ -120,3 +120,23 @@ class NoStoreMiddleware:
             if "Expires" in response:
                 del response["Expires"]
         return response
+
+
+MAX_QUERY = 2000  # characters of query string; no Harbour page needs more
+
+
+class LongQueryMiddleware:
+    """A query string longer than :data:`MAX_QUERY` gets Harbour's 414 page in the person's
+    language (JSON under ``/api/``), before any view reads it. gunicorn itself accepts
+    request lines up to 8190 bytes (``serve.LIMIT_REQUEST_LINE``), so a long search gets this
+    page rather than gunicorn's bare one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY:
+            from harbour.core.views import uri_too_long
+
+            return uri_too_long(request)
+        return self.get_response(request)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -20,6 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 
 def _trusted(address: str) -> bool:
@@ -78,11 +81,82 @@ def limited(request: HttpRequest, scope: str, limit: int, window: int = 60) -> b
     return not hit(scope, client_key(request), limit, window)
 
 
-def too_many(request: HttpRequest) -> HttpResponse:
+def seconds_left(window: int) -> int:
+    """Seconds until the current window ends and its counts start again from zero."""
+    now = time.time()
+    return max(1, math.ceil((int(now // window) + 1) * window - now))
+
+
+def wait_message(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return ngettext(
+        "Too many tries from this connection. Try again in %(minutes)d minute.",
+        "Too many tries from this connection. Try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def too_many(request: HttpRequest, window: int = 60) -> HttpResponse:
     from django.shortcuts import render
 
-    response = render(request, "429.html", status=429)
-    response["Retry-After"] = "60"
+    wait = seconds_left(window)
+    response = render(request, "429.html", {"wait_message": wait_message(wait)}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+# --- public forms -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormBudget:
+    """How many *valid* submissions a public form takes per window (invalid ones, which the
+    person is still fixing, never count).
+
+    ``per_connection`` is generous on purpose: a drop-in centre's or a shelter's shared Wi-Fi
+    is one address for everyone there, and one person's flood must not lock them all out.
+    ``per_content`` is low: the same words sent again and again, from any address, are what
+    a flood looks like. Both keys are keyed hashes in the cache with the window as their TTL;
+    no address and no content is stored."""
+
+    scope: str
+    per_connection: int
+    per_content: int
+    window: int = 3600
+
+
+def _content_key(budget: FormBudget, cleaned: dict[str, Any]) -> str:
+    words = "|".join(
+        f"{name}={' '.join(str(cleaned[name]).split()).casefold()}"
+        for name in sorted(cleaned)
+        if name not in {"website", "nonce"}
+    )
+    text = f"{settings.SECRET_KEY}:{budget.scope}:{words}"
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def form_wait(request: HttpRequest, budget: FormBudget, form: Any) -> int:
+    """Count one valid submission of ``form`` (call it after ``form.is_valid()``). Over
+    budget: the form gets an error saying how long to wait, and the seconds are returned
+    (the view shows the form again, as typed, with :func:`limited_response`); else 0."""
+    by_connection = hit(
+        f"{budget.scope}:ip", client_key(request), budget.per_connection, budget.window
+    )
+    by_content = hit(
+        f"{budget.scope}:same", _content_key(budget, form.cleaned_data), budget.per_content,
+        budget.window,
+    )  # fmt: skip
+    if by_connection and by_content:
+        return 0
+    wait = seconds_left(budget.window)
+    form.add_error(None, wait_message(wait))
+    return wait
+
+
+def limited_response(response: HttpResponse, wait: int) -> HttpResponse:
+    """The form shown again with its error: 429 with the real Retry-After."""
+    response.status_code = 429
+    response["Retry-After"] = str(wait)
     return response
 
 
@@ -95,7 +169,7 @@ def ratelimit(
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method in methods and limited(request, scope, limit, window):
-                return too_many(request)
+                return too_many(request, window)
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -17,6 +17,7 @@ from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 
 from harbour.core import api_errors, geo, ratelimit
+from harbour.core.api_docs import HarbourSwagger
 from harbour.directory import hsds, merge, selectors
 from harbour.directory import models as m
 
@@ -25,6 +26,7 @@ api = NinjaAPI(
     version="3.0",
     description="Open Referral HSDS 3.0 API for Harbour's service directory (read-only, public).",
     urls_namespace="hsds",
+    docs=HarbourSwagger(),
 )
 
 TABLE_OF = {model: table for table, model in hsds.TABLES}

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from harbour.core import geo
-from harbour.core.ratelimit import ratelimit
+from harbour.core.ratelimit import FormBudget, form_wait, limited_response, ratelimit
 from harbour.directory import hours, merge, selectors, services
 from harbour.directory.forms import SearchForm, SuggestionForm
 
@@ -174,8 +174,11 @@ def weekly_table(rows: list[tuple[int, int, int]], lang: str) -> list[tuple[str,
     return table
 
 
+# a drop-in centre's Wi-Fi is one address for many people (core.ratelimit.FormBudget)
+SUGGEST_BUDGET = FormBudget("directory-suggest", per_connection=30, per_content=3)
+
+
 @require_http_methods(["GET", "POST"])
-@ratelimit("directory-suggest", limit=5, window=3600, methods=("POST",))
 def suggest(request: HttpRequest, service_id: str) -> HttpResponse:
     """Anyone can report a problem with a listing; no account, nothing about them kept."""
     try:
@@ -184,6 +187,10 @@ def suggest(request: HttpRequest, service_id: str) -> HttpResponse:
         raise Http404 from exc
     form = SuggestionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        wait = form_wait(request, SUGGEST_BUDGET, form)
+        if wait:
+            context = {"service": service, "form": form}
+            return limited_response(render(request, "directory/suggest.html", context), wait)
         if not form.cleaned_data.get("website"):  # filled only by bots
             services.suggestion_create(
                 service=service,

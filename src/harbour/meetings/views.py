@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from harbour.accounts.selectors import organization_for
 from harbour.core import geo
 from harbour.core.permissions import role_in
-from harbour.core.ratelimit import ratelimit
+from harbour.core.ratelimit import FormBudget, form_wait, limited_response, ratelimit
 from harbour.core.roles import Role, role_at_least
 from harbour.meetings import feed, ics, selectors, services, weekly
 from harbour.meetings import types as meeting_types
@@ -320,8 +320,11 @@ def _directions(meeting: Meeting) -> str:
     return "https://www.openstreetmap.org/search?query=" + quote(meeting.place_text)
 
 
+# a drop-in centre's Wi-Fi is one address for many people (core.ratelimit.FormBudget)
+SUGGEST_BUDGET = FormBudget("meetings-suggest", per_connection=30, per_content=3)
+
+
 @require_http_methods(["GET", "POST"])
-@ratelimit("meetings-suggest", limit=5, window=3600, methods=("POST",))
 def suggest(request: HttpRequest, slug: str) -> HttpResponse:
     """Anyone can suggest a change; no account, nothing about them kept unless they give it."""
     meeting = selectors.meeting_public(slug)
@@ -329,6 +332,10 @@ def suggest(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404
     form = SuggestionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        wait = form_wait(request, SUGGEST_BUDGET, form)
+        if wait:
+            context = {"meeting": meeting, "form": form}
+            return limited_response(render(request, "meetings/suggest.html", context), wait)
         if not form.cleaned_data.get("website"):  # filled only by bots
             services.suggestion_create(
                 meeting=meeting,

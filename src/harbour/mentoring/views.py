@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from harbour.accounts.selectors import organization_for
-from harbour.core.ratelimit import ratelimit
+from harbour.core.ratelimit import FormBudget, form_wait, limited_response
 from harbour.core.roles import Role
 from harbour.mentoring import selectors, services
 from harbour.mentoring.forms import AreaForm, AskForm, MentorForm, ProgramForm, StaffRequestForm
@@ -66,8 +66,11 @@ def _request_data(form: Any, lang: str) -> services.RequestData:
     )
 
 
+# a drop-in centre's Wi-Fi is one address for many people (core.ratelimit.FormBudget)
+ASK_BUDGET = FormBudget("mentoring-ask", per_connection=30, per_content=3)
+
+
 @require_http_methods(["GET", "POST"])
-@ratelimit("mentoring-ask", limit=5, window=3600, methods=("POST",))
 def ask(request: HttpRequest) -> HttpResponse:
     """Ask for a peer mentor: no account; the contact is encrypted and shared with a mentor
     only after both say yes. First the postal area: only programs serving it are offered, and
@@ -93,6 +96,10 @@ def ask(request: HttpRequest) -> HttpResponse:
         initial={"language": lang, "fsa": fsa},
     )
     if request.method == "POST" and form.is_valid():
+        wait = form_wait(request, ASK_BUDGET, form)
+        if wait:
+            context = {"form": form, "programs": programs, "fsa": fsa}
+            return limited_response(render(request, "mentoring/ask.html", context), wait)
         if form.cleaned_data.get("website"):  # a bot filled the hidden field: keep nothing
             return render(request, "mentoring/ask_thanks.html", {"program": None})
         program = next(p for p in programs if str(p.pk) == form.cleaned_data["program"])

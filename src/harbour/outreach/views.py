@@ -236,6 +236,7 @@ def _version() -> str:
         static("harbour/harbour.css"),
         static("outreach/outreach.js"),
         static("outreach/icon.svg"),
+        static("harbour/quick-exit.js"),
         settings.LANGUAGE_CODE,
     ]
     from importlib import resources
@@ -259,11 +260,19 @@ def service_worker(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "version": _version(),
             "shell": json.dumps(shell),
+            "words": {
+                "title": _("You are offline"),
+                "offline": _("You are offline and this page was not saved on this phone."),
+                "back": _("Log an encounter"),
+                "exit": _("Quick exit"),
+                "exit_help": _("Leave this site now. You can also press Escape twice."),
+            },
             "assets": json.dumps(
                 [
                     static("harbour/harbour.css"),
                     static("outreach/outreach.js"),
                     static("outreach/icon.svg"),
+                    static("harbour/quick-exit.js"),
                 ]
             ),
         },

@@ -38,6 +38,27 @@ def _open(title: str, chart_id: str, height: int = HEIGHT, width: int = WIDTH) -
     ]
 
 
+def _y_label(text: str, plot_top: float, plot_bottom: float) -> str:
+    """The measure, written up the left edge (visible, not only in the title)."""
+    middle = (plot_top + plot_bottom) / 2
+    return (
+        f'<text class="axis-label" x="{-middle:.1f}" y="13" transform="rotate(-90)" '
+        f'text-anchor="middle">{escape(text)}</text>'
+    )
+
+
+def _x_label(text: str, x: float, y: float) -> str:
+    return (
+        f'<text class="axis-label" x="{x:.1f}" y="{y:.1f}" text-anchor="middle">'
+        f"{escape(text)}</text>"
+    )
+
+
+def _left(labels: Sequence[str]) -> int:
+    """Room for the longest tick label and the axis label beside it (12px text)."""
+    return 26 + 7 * max([len(label) for label in labels] + [1])
+
+
 def _legend(items: Sequence[tuple[str, str]]) -> list[str]:
     """Two items a row under the plot."""
     parts = []
@@ -124,6 +145,45 @@ def timeline(days: Sequence[Any], *, title: str, chart_id: str = "timeline") -> 
     return mark_safe("".join(parts))  # noqa: S308 -- every value above is escaped or numeric
 
 
+def _area_name(cell: str) -> str:
+    """The postal area nearest the hexagon's centre (the areas it counts are around it)."""
+    from harbour.core import geo
+
+    lat, lng = h3.cell_to_latlng(cell)
+    return geo.nearest_fsa(lat, lng) or ""
+
+
+def _beside(text: str, cx: float, cy: float, size: float, width: int) -> str:
+    """A label next to a hexagon too small to hold it, on the side with room."""
+    if cx > width * 0.6:
+        return (
+            f'<text x="{cx - size / 2 - 3:.1f}" y="{cy + 4:.1f}" text-anchor="end">'
+            f"{escape(text)}</text>"
+        )
+    return f'<text x="{cx + size / 2 + 3:.1f}" y="{cy + 4:.1f}">{escape(text)}</text>'
+
+
+def _map_legend(top: int, width: int) -> list[str]:
+    """What the colours mean, under the map."""
+    items = [
+        ("rgba(179,38,30,0.25)", _("fewer")),
+        ("rgba(179,38,30,1.00)", _("more")),
+        ("#d9d9d9", _("1 to 4 (“<5”), hidden")),
+    ]
+    parts = []
+    x = 8.0
+    for colour, label in items:
+        parts.append(
+            f'<rect x="{x:.0f}" y="{top + 14}" width="14" height="14" fill="{colour}" '
+            f'stroke="{INK}" stroke-width="0.5"/>'
+            f'<text x="{x + 18:.0f}" y="{top + 26}">{escape(label)}</text>'
+        )
+        x += 18 + 7 * len(label) + 14
+    caption = _("Overdose events in each area")
+    parts.append(f'<text x="8" y="{top + 42}">{escape(caption)}</text>')
+    return parts
+
+
 def hex_map(
     cells: Mapping[str, int | suppression.Cell], *, title: str, chart_id: str = "map",
     width: int = 360, height: int = 260, largest_hex_px: float = 56,
@@ -148,11 +208,13 @@ def hex_map(
     pad = 8
     k = min((width - 2 * pad) / span_x, (height - 2 * pad) / span_y, largest_hex_px / hex_span)
     height = int(min(height, span_y * k + 2 * pad + 1))  # no empty band under a small map
+    height = max(height, 60)
     off_x = (width - span_x * k) / 2
     off_y = (height - span_y * k) / 2
     values = [c.value if isinstance(c, suppression.Cell) else c for c in cells.values()]
     top = max([*values, 1])
-    parts = _open(title, chart_id, height=height, width=width)
+    legend_h = 52
+    parts = _open(title, chart_id, height=height + legend_h, width=width)
     for cell, count in cells.items():
         hidden = isinstance(count, suppression.Cell) and count.suppressed
         value = count.value if isinstance(count, suppression.Cell) else count
@@ -168,43 +230,56 @@ def hex_map(
         else:
             strength = 0.2 + 0.8 * value / top
             fill, ink = f"rgba(179,38,30,{strength:.2f})", "#ffffff" if strength > 0.55 else INK
+        name = _area_name(cell)
+        label = f"{name}: {shown}" if name else shown
         parts.append(
-            f'<polygon points="{points}" fill="{fill}" stroke="#ffffff" stroke-width="1">'
-            f"<title>{escape(shown)}</title></polygon>"
+            f'<polygon points="{points}" fill="{fill}" stroke="{INK}" stroke-width="0.5">'
+            f"<title>{escape(label)}</title></polygon>"
         )
-        if k * hex_span >= 22:
+        size = k * hex_span
+        if size >= 44 and name:  # the area and its count inside the hexagon
             parts.append(
-                f'<text x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle" fill="{ink}">'
-                f"{escape(shown)}</text>"
+                f'<text x="{cx:.1f}" y="{cy - 3:.1f}" text-anchor="middle" fill="{ink}">'
+                f'{escape(name)}</text><text x="{cx:.1f}" y="{cy + 12:.1f}" '
+                f'text-anchor="middle" fill="{ink}">{escape(shown)}</text>'
             )
+        else:  # a small hexagon: its label beside it
+            parts.append(_beside(label, cx, cy, size, width))
+    parts += _map_legend(height, width)
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 -- every value above is escaped or numeric
 
 
 def weekly(
     weeks: Sequence[Any], cells: Sequence[suppression.Cell], *, title: str,
-    chart_id: str = "weeks",
+    chart_id: str = "weeks", y_label: str = "", x_label: str = "",
 ) -> SafeString:  # fmt: skip
     """Bars of published weekly counts; a hidden week is its mark ("<5" or "x") without a
-    bar."""
+    bar. ``y_label`` and ``x_label`` are written along the axes."""
     if not weeks:
         return mark_safe("")
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM + 20
     top = _ticks(max([c.value for c in cells if not c.suppressed] + [4]))[-1]
+    ticks = _ticks(top)
+    left = _left([str(tick) for tick in ticks])
+    plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM + 20
     step = plot_w / len(weeks)
 
     def y(value: float) -> float:
         return TOP + plot_h * (1 - value / top)
 
-    parts = _open(title, chart_id, height=HEIGHT - 20)
-    for tick in _ticks(top):
+    parts = _open(title, chart_id, height=HEIGHT)
+    if y_label:
+        parts.append(_y_label(y_label, TOP, y(0)))
+    if x_label:
+        parts.append(_x_label(x_label, left + plot_w / 2, y(0) + 36))
+    for tick in ticks:
         parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
-            f'class="grid"/><text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">'
+            f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
+            f'class="grid"/><text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">'
             f"{tick}</text>"
         )
     for i, (week, cell) in enumerate(zip(weeks, cells, strict=True)):
-        x = LEFT + step * i
+        x = left + step * i
         if cell.suppressed:
             parts.append(
                 f'<text x="{x + step / 2:.1f}" y="{y(0) - 4:.1f}" text-anchor="middle">'
@@ -225,29 +300,46 @@ def weekly(
     return mark_safe("".join(parts))  # noqa: S308 -- every value above is escaped or numeric
 
 
-def quarterly(rows: Sequence[Any], *, title: str, chart_id: str = "quarters") -> SafeString:
+def quarter_label(period: str) -> str:
+    """ "2024 Q4" as the person reads it: "Q4 2024", or "T4 2024" (trimestre) in French."""
+    year, _sep, quarter = period.partition(" Q")
+    if not quarter:
+        return period
+    return _("Q%(quarter)s %(year)s") % {"quarter": quarter, "year": year}
+
+
+def quarterly(
+    rows: Sequence[Any], *, title: str, chart_id: str = "quarters", y_label: str = "",
+    x_label: str = "",
+) -> SafeString:  # fmt: skip
     """Bars of a published quarterly series; a suppressed or missing quarter is a gap with a
-    dash."""
+    dash. ``y_label`` (the measure) and ``x_label`` are written along the axes."""
     if not rows:
         return mark_safe("")
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     top = max([r.value or 0 for r in rows] + [1])
     ticks = _ticks(top)
     top = ticks[-1]
+    labels = [f"{tick:,}".replace(",", "\u202f") for tick in ticks]
+    left = _left(labels)
+    plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / len(rows)
 
     def y(value: float) -> float:
         return TOP + plot_h * (1 - value / top)
 
     parts = _open(title, chart_id)
-    for tick in ticks:
+    if y_label:
+        parts.append(_y_label(y_label, TOP, y(0)))
+    if x_label:
+        parts.append(_x_label(x_label, left + plot_w / 2, HEIGHT - BOTTOM + 36))
+    for tick, label in zip(ticks, labels, strict=True):
         parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
-            f'class="grid"/><text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">'
-            f"{tick:,}</text>".replace(",", " ")
+            f'<line x1="{left}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
+            f'class="grid"/><text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">'
+            f"{label}</text>"
         )
     for i, row in enumerate(rows):
-        x = LEFT + step * i
+        x = left + step * i
         if row.value is None:
             parts.append(
                 f'<text x="{x + step / 2:.1f}" y="{y(0) - 4:.1f}" text-anchor="middle">–</text>'
@@ -256,7 +348,7 @@ def quarterly(rows: Sequence[Any], *, title: str, chart_id: str = "quarters") ->
         parts.append(
             f'<rect x="{x + step * 0.15:.1f}" y="{y(row.value):.1f}" '
             f'width="{max(step * 0.7, 1):.1f}" height="{y(0) - y(row.value):.1f}" fill="{LINE}">'
-            f"<title>{escape(row.period)}: {row.value:g}</title></rect>"
+            f"<title>{escape(quarter_label(row.period))}: {row.value:g}</title></rect>"
         )
         if row.period.endswith("Q1"):
             parts.append(

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from harbour.accounts.selectors import organization_for
@@ -265,6 +266,34 @@ def export(request: HttpRequest, slug: str, what: str) -> HttpResponse:
     return response
 
 
+REGION_NAMES = {
+    "Canada": gettext_lazy("Canada"),
+    "Alberta": gettext_lazy("Alberta"),
+    "British Columbia": gettext_lazy("British Columbia"),
+    "Manitoba": gettext_lazy("Manitoba"),
+    "New Brunswick": gettext_lazy("New Brunswick"),
+    "Newfoundland and Labrador": gettext_lazy("Newfoundland and Labrador"),
+    "Northwest Territories": gettext_lazy("Northwest Territories"),
+    "Nova Scotia": gettext_lazy("Nova Scotia"),
+    "Nunavut": gettext_lazy("Nunavut"),
+    "Ontario": gettext_lazy("Ontario"),
+    "Prince Edward Island": gettext_lazy("Prince Edward Island"),
+    "Quebec": gettext_lazy("Quebec"),
+    "Saskatchewan": gettext_lazy("Saskatchewan"),
+    "Yukon": gettext_lazy("Yukon"),
+    "Territories": gettext_lazy("Territories"),
+    "Northern and rural Manitoba": gettext_lazy("Northern and rural Manitoba"),
+    "Winnipeg, Manitoba": gettext_lazy("Winnipeg, Manitoba"),
+    "Whitehorse, Yukon": gettext_lazy("Whitehorse, Yukon"),
+    "Yellowknife, Northwest Territories": gettext_lazy("Yellowknife, Northwest Territories"),
+}
+
+
+def region_name(region: str) -> str:
+    """A region as PHAC names it (the stored key), in the person's language."""
+    return str(REGION_NAMES.get(region, region))
+
+
 @require_safe
 def public_summary(request: HttpRequest) -> HttpResponse:
     """The stored releases of public figures: whole closed weeks, never computed live."""
@@ -274,26 +303,38 @@ def public_summary(request: HttpRequest) -> HttpResponse:
     if region not in regions:
         region = "Canada"
     deaths = selectors.published_series(region=region)
+    map_title = _("Overdose events in the newest block published, by area")
+    weekly_title = _("Overdose events a week, all areas, in the weeks published")
+    deaths_title = _("Apparent opioid toxicity deaths by quarter, %(region)s (PHAC)") % {
+        "region": region_name(region)
+    }
     return render(
         request,
         "surveillance/public.html",
         {
             "trends": trends,
-            "map": charts.hex_map(
-                trends.cells, title=_("Overdose events in the newest weeks published, by area")
-            ),
+            "map_title": map_title,
+            "map": charts.hex_map(trends.cells, title=map_title),
+            "weekly_title": weekly_title,
             "weekly_chart": charts.weekly(
                 trends.weeks,
                 trends.weekly,
-                title=_("Overdose events a week, all areas, in the weeks published"),
+                title=weekly_title,
+                y_label=_("Overdose events"),
+                x_label=_("Week starting (day/month)"),
             ),
             "region": region,
-            "regions": regions,
-            "deaths": deaths[-20:],
+            "region_name": region_name(region),
+            "regions": [(r, region_name(r)) for r in regions],
+            "deaths": [
+                {"period": charts.quarter_label(r.period), "value": r.value} for r in deaths[-20:]
+            ],
+            "deaths_title": deaths_title,
             "deaths_chart": charts.quarterly(
                 deaths[-20:],
-                title=_("Apparent opioid toxicity deaths by quarter, %(region)s (PHAC)")
-                % {"region": region},
+                title=deaths_title,
+                y_label=_("Deaths"),
+                x_label=_("Year (bars are quarters)"),
             ),
         },
     )

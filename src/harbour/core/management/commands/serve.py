@@ -13,6 +13,26 @@ from django.core.management.base import BaseCommand
 
 from harbour.core.logs import ACCESS_LOG_FORMAT
 
+# gunicorn's longest request line (method, path, query): its maximum. Longer lines get
+# gunicorn's own bare page, so Harbour's LongQueryMiddleware answers long queries first (with a
+# page in the person's language) below this length.
+LIMIT_REQUEST_LINE = 8190
+
+
+def gunicorn_command(*, bind: str, workers: int) -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn", "harbour.wsgi:application",
+        "--bind", bind,
+        "--workers", str(workers),
+        "--threads", "4",
+        "--timeout", "60",
+        "--limit-request-line", str(LIMIT_REQUEST_LINE),
+        "--access-logfile", "-",
+        # no client address, query string, token, Referer or User-Agent (core/logs.py)
+        "--logger-class", "harbour.core.logs.AccessLogger",
+        "--access-logformat", ACCESS_LOG_FORMAT,
+    ]  # fmt: skip
+
 
 class Command(BaseCommand):
     help = (
@@ -37,17 +57,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             call_command("collectstatic", interactive=False, verbosity=0)
-        gunicorn = [
-            sys.executable, "-m", "gunicorn", "harbour.wsgi:application",
-            "--bind", options["bind"],
-            "--workers", str(options["workers"]),
-            "--threads", "4",
-            "--timeout", "60",
-            "--access-logfile", "-",
-            # no client address, query string, token, Referer or User-Agent (core/logs.py)
-            "--logger-class", "harbour.core.logs.AccessLogger",
-            "--access-logformat", ACCESS_LOG_FORMAT,
-        ]  # fmt: skip
+        gunicorn = gunicorn_command(bind=options["bind"], workers=options["workers"])
         procs = [subprocess.Popen(gunicorn)]  # noqa: S603
         if options["with_worker"]:
             harbour = [sys.executable, "-m", "harbour.cli", "worker", "--no-startup-delay"]

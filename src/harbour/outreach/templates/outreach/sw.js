@@ -7,8 +7,14 @@ var SCOPE = new URL(self.registration.scope).pathname;
 var CACHE = "harbour-outreach:" + SCOPE + ":" + VERSION;
 var SHELL = {{ shell|safe }};
 var ASSETS = {{ assets|safe }};
-var OFFLINE = "{% filter escapejs %}{% translate "You are offline and this page was not saved on this phone." %}{% endfilter %}";
-var BACK = "{% filter escapejs %}{% translate "Log an encounter" %}{% endfilter %}";
+{% get_current_language as LANGUAGE_CODE %}var LANG = "{{ LANGUAGE_CODE|escapejs }}";
+// the words of the offline page (from the view: makemessages does not read .js templates)
+var TITLE = "{{ words.title|escapejs }}";
+var OFFLINE = "{{ words.offline|escapejs }}";
+var BACK = "{{ words.back|escapejs }}";
+var EXIT = "{{ words.exit|escapejs }}";
+var EXIT_HELP = "{{ words.exit_help|escapejs }}";
+var EXIT_URL = "{{ QUICK_EXIT_URL|escapejs }}";
 
 function keep(cache, url) {
   return fetch(url, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
@@ -42,10 +48,23 @@ self.addEventListener("message", function (event) {
   if (event.data === "refresh") { event.waitUntil(refresh()); }
 });
 
+function attr(text) {
+  return String(text).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+}
+
 function offlinePage() {
-  var html = "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>" +
-    "<title>Harbour</title><main><p>" + OFFLINE + "</p><p><a href='" + SHELL[1] + "'>" + BACK +
-    "</a></p></main>";
+  // a Harbour page in the language the street app was opened in, with the quick exit (its
+  // script and the CSS are kept on the phone with the forms)
+  var html = "<!doctype html><html lang=\"" + attr(LANG) + "\"><head><meta charset=utf-8>" +
+    "<meta name=viewport content=\"width=device-width, initial-scale=1\">" +
+    "<title>" + attr(TITLE) + " · Harbour</title>" +
+    "<link rel=stylesheet href=\"" + attr(ASSETS[0]) + "\">" +
+    "<script src=\"" + attr(ASSETS[3]) + "\" defer></script></head><body>" +
+    "<header class=site-header><div class=bar><span class=brand>Harbour</span>" +
+    "<a class=quick-exit href=\"" + attr(EXIT_URL) + "\" rel=\"noreferrer noopener\" " +
+    "data-quick-exit title=\"" + attr(EXIT_HELP) + "\">" + attr(EXIT) + "</a></div></header>" +
+    "<main id=main tabindex=-1><h1>" + attr(TITLE) + "</h1><p>" + attr(OFFLINE) + "</p>" +
+    "<p><a href=\"" + attr(SHELL[1]) + "\">" + attr(BACK) + "</a></p></main></body></html>";
   return new Response(html, { headers: { "Content-Type": "text/html; charset=utf-8" } });
 }
 
