@@ -48,8 +48,8 @@ def _distance(hit: selectors.Hit, lang: str, area: str) -> str:
             if hit.distance_approximate and area:
                 return _("in or near %(area)s") % {"area": area}
             return _("nearby")
-        coarse = geo.coarse_km(hit.distance_km)
-        return _("about %(distance)s") % {"distance": geo.distance_label(coarse, lang)}
+        coarse = f"{geo.coarse_km(hit.distance_km):.0f}\u00a0km"  # whole km: 5, 10, 15 ...
+        return _("about %(distance)s") % {"distance": coarse}
     return geo.distance_label(hit.distance_km, lang)
 
 
@@ -68,7 +68,7 @@ def _origin(place: geo.Place | None) -> str:
         return _("around %(place)s") % {"place": place.label}
     if place.kind == "address":
         return _("near %(place)s") % {"place": place.label}
-    return _("near the position %(place)s") % {"place": place.label}
+    return _("near the position you gave")
 
 
 @require_safe
