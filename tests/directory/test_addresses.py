@@ -85,7 +85,7 @@ def test_a_search_from_an_address_shows_real_distances(client, loaded, make_serv
     body = client.get(reverse("directory:search"), {"near": "Princess & Division"}).content.decode()
     assert "1 place found near Princess &amp; Division, Kingston" in body
     assert "Test provider · 770 m" in body  # from a real point, real distances
-    assert "only approximate" not in body
+    assert "are approximate" not in body
 
 
 def test_without_addresses_the_search_says_so_or_uses_the_postal_code(client, make_service):

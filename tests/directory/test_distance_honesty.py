@@ -90,7 +90,9 @@ def test_the_page_says_where_it_measures_from_and_never_metres_from_a_centre(cli
     assert lines["Newcomer employment services"].endswith("in or near K7L")
     assert lines["Street health harm reduction clinic"].endswith("about 10\u00a0km")
     assert not re.search(r"\d+ m<|less than 1 km|0[.,]\d\u00a0km", body)
-    assert "Distances are measured from the centre of K7L, so they are only approximate" in body
+    assert (
+        "Distances from the centre of K7L are approximate; places are listed by best match." in body
+    )
 
 
 def test_the_page_in_french_says_where_it_measures_from(client, kingston):
@@ -107,7 +109,7 @@ def test_from_a_position_the_page_shows_real_distances(client, kingston):
     body = client.get(reverse("directory:search"), {"near": near}).content.decode()
     lines = _result_lines(body)
     assert lines["Street health harm reduction clinic"].endswith("1.1\u00a0km")
-    assert "only approximate" not in body
+    assert "are approximate" not in body
 
 
 def test_the_api_says_when_distances_are_approximate(client, kingston):
