@@ -175,6 +175,18 @@ def distance_label(km: float, lang: str) -> str:
     return f"{text}\u00a0km"
 
 
+# A postal area's centre stands for every place in the area: a distance from it is not known
+# better than this (town FSAs are a few km across; rural ones much more).
+AREA_UNCERTAINTY_KM = 5.0
+
+
+def coarse_km(km: float) -> float:
+    """A distance measured from a postal area's centre, as much as it is known: to the nearest
+    5 km, and never under ``AREA_UNCERTAINTY_KM`` (0.4 km from a centre says nothing)."""
+    step = AREA_UNCERTAINTY_KM
+    return max(step, round(km / step) * step)
+
+
 GRID_DEGREES = 0.1  # about 11 km north-south
 
 

@@ -22,6 +22,7 @@ class SearchParams(Schema):
     lng: float | None = None
     radius_km: float = selectors.DEFAULT_RADIUS_KM
     open_now: bool = False
+    include_unknown_hours: bool = False
     open_at: datetime | None = None
     category: list[str] = []
     attribute: list[str] = []
@@ -37,7 +38,9 @@ class HitOut(Schema):
     name: str
     organization: str
     distance_km: float | None
+    distance_approximate: bool
     open_now: bool
+    hours_listed: bool
     status_text: str
     address: str | None
     latitude: float | None
@@ -51,6 +54,7 @@ class SearchOut(Schema):
     page: int
     pages: int
     place: str | None
+    distance_approximate: bool
     items: list[HitOut]
 
 
@@ -69,7 +73,13 @@ def _place(params: SearchParams) -> geo.Place | None:
 )
 def search(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
     """Keywords (English or French, accents and plurals ignored), near a postal code or
-    `lat`,`lng`, open now or at `open_at`, by category and attribute codes."""
+    `lat`,`lng`, open now or at `open_at`, by category and attribute codes.
+
+    Near a postal code, distances are measured from the centre of its area: they are
+    `distance_approximate`, given to the nearest 5 km and never under 5 km, and answers are
+    ranked by distance band then relevance. From `lat`,`lng` they are real, to 10 m.
+    Places whose hours are not listed have `hours_listed` false; an open-now search leaves
+    them out unless `include_unknown_hours` is true."""
     if ratelimit.limited(request, "api-directory-search", limit=120):
         raise HttpError(429, "Too many requests. Wait a minute and try again.")
     if params.sort not in {"distance", "relevance"}:
@@ -96,6 +106,7 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
         sort=params.sort,
         page=params.page,
         per_page=params.per_page,
+        include_unknown_hours=params.include_unknown_hours,
     )
     lang = "fr" if params.lang.startswith("fr") else "en"
     with translation.override(lang):
@@ -106,8 +117,17 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> dict[str, Any]:
         "page": result.page,
         "pages": result.pages,
         "place": place.label if place else None,
+        "distance_approximate": result.distance_approximate,
         "items": items,
     }
+
+
+def _distance_km(hit: selectors.Hit) -> float | None:
+    if hit.distance_km is None:
+        return None
+    if hit.distance_approximate:
+        return geo.coarse_km(hit.distance_km)
+    return round(hit.distance_km, 2)
 
 
 def _hit(hit: selectors.Hit, now: datetime, lang: str) -> dict[str, Any]:
@@ -120,8 +140,10 @@ def _hit(hit: selectors.Hit, now: datetime, lang: str) -> dict[str, Any]:
         "service_at_location_id": sal.id,
         "name": str(sal.service.name),
         "organization": str(sal.service.organization.name),
-        "distance_km": round(hit.distance_km, 2) if hit.distance_km is not None else None,
+        "distance_km": _distance_km(hit),
+        "distance_approximate": hit.distance_approximate,
         "open_now": hit.status.is_open,
+        "hours_listed": bool(hit.intervals),
         "status_text": hours.describe(hit.status, now, lang, bool(hit.intervals)),
         "address": None if hidden or address is None else f"{address.address_1}, {address.city}",
         "latitude": None if hidden else location.latitude,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -8,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from harbour.core import geo
 from harbour.core.forms import NearFieldMixin
+from harbour.directory import addresses
 from harbour.directory.models import SuggestionField
 
 RADIUS_CHOICES = [
@@ -32,14 +34,20 @@ class SearchForm(NearFieldMixin, forms.Form):
     near = forms.CharField(
         label=_("Near (postal code)"),
         required=False,
-        max_length=60,
-        help_text=_("A postal code such as K7L or V6A 1A1, or latitude,longitude."),
+        max_length=100,
+        help_text=_(
+            "A postal code such as K7L or V6A 1A1, a street address such as 123 Princess St, "
+            "or an intersection such as Princess & Division."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
     )
     radius = forms.ChoiceField(
         label=_("Within"), choices=RADIUS_CHOICES, initial="25", required=False
     )
     open_now = forms.BooleanField(label=_("Open now"), required=False)
+    include_unknown_hours = forms.BooleanField(
+        label=_("Include places with unknown hours"), required=False
+    )
     open_at = forms.DateTimeField(
         label=_("Or open at"),
         required=False,
@@ -73,6 +81,43 @@ class SearchForm(NearFieldMixin, forms.Form):
         attribute: Any = self.fields["attributes"]
         attribute.choices = [(t.code, t.name) for t in attributes]
         self.place: geo.Place | None = None
+        # a street address was asked for but only its postal area could be used
+        self.address_fallback = False
+
+    def clean_near(self) -> str:
+        """A postal code or a position (``NearFieldMixin``), else a street address or an
+        intersection found in the loaded addresses. Nothing typed here is logged."""
+        try:
+            return super().clean_near()
+        except forms.ValidationError:
+            near = self.cleaned_data.get("near", "").strip()
+            if not re.search(r"[^\W\d_]{3}", near):  # no word in it: not an address
+                raise
+        if addresses.available():
+            place = addresses.geocode(near)
+            if place is not None:
+                self.place = place
+                return near
+        postal = addresses.postal_code_in(near)
+        fallback = geo.fsa_centroid(postal) if postal else None
+        if fallback is not None:
+            self.place = fallback
+            self.address_fallback = True
+            return near
+        if addresses.available():
+            raise forms.ValidationError(
+                _(
+                    "We could not find “%(address)s”. Check the street name and number, add the "
+                    "city after a comma, or enter a postal code such as K7L."
+                ),
+                params={"address": near},
+            )
+        raise forms.ValidationError(
+            _(
+                "Street addresses cannot be looked up on this site yet. Enter a postal code "
+                "such as K7L 1A1, or use your location."
+            )
+        )
 
 
 class SuggestionForm(forms.Form):

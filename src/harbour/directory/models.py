@@ -662,3 +662,27 @@ class NotDuplicate(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.first_id} != {self.second_id}"
+class AddressPoint(models.Model):
+    """One civic address from Statistics Canada's Open Database of Addresses (ODA), loaded by
+    ``harbour load-addresses``: what lets a search start from "123 Princess St" or
+    "Princess & Division" without asking any service on the network.
+
+    Compact on purpose (a province has millions): the street's name without its type or
+    direction, normalized (``addresses.normalize``), the civic number, the city, the position.
+    Public open data: nothing here is about a person."""
+
+    street = models.CharField(max_length=100)  # "princess" for "Princess St W"
+    street_type = models.CharField(max_length=20, blank=True)  # "st"
+    number = models.IntegerField(null=True)
+    number_text = models.CharField(max_length=20, blank=True)  # "123A"
+    city = models.CharField(max_length=100, blank=True)  # normalized: "kingston"
+    city_name = models.CharField(max_length=100, blank=True)  # as written: "Kingston"
+    postal_code = models.CharField(max_length=7, blank=True)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["street", "city", "number"], name="addresspoint_street")]
+
+    def __str__(self) -> str:
+        return f"{self.number_text} {self.street} {self.city}"

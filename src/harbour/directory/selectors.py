@@ -7,7 +7,7 @@ owned listings) are scoped through ``core.permissions``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
@@ -40,6 +40,38 @@ from harbour.directory.services import TIMEZONES_CACHE_KEY
 MAX_CANDIDATES = 5000
 DEFAULT_RADIUS_KM = 25.0
 MAX_RADIUS_KM = 500.0
+# Measured from a postal area's centre, a distance is only known to within the area's size (a
+# few km in town, tens in the country): such searches rank by relevance within these bands.
+DISTANCE_BANDS_KM = (10.0, 25.0, 50.0, 100.0, 250.0)
+NO_HOURS_SQL = (
+    "NOT EXISTS (SELECT 1 FROM directory_openingrow r "
+    "WHERE r.service_at_location_id = e.service_at_location_id)"
+)
+
+
+def distance_approximate(place: geo.Place | None) -> bool:
+    """Whether distances from ``place`` are approximate: it is a postal area's centre, not a
+    position or an address."""
+    return place is not None and place.kind == "postal"
+
+
+def distance_band(km: float | None) -> int:
+    """The coarse band a distance from an area centre falls in (0 nearest)."""
+    if km is None:
+        return len(DISTANCE_BANDS_KM) + 1
+    return next(
+        (n for n, limit in enumerate(DISTANCE_BANDS_KM) if km <= limit), len(DISTANCE_BANDS_KM)
+    )
+
+
+def _open_in_week(week: str | None, tz: str, now: datetime) -> float:
+    """1 open at ``now`` by the entry's hour map, 0.5 open part of the hour or not known from
+    the map, 0 closed or hours not listed (for ranking only; the status shown is exact)."""
+    if week is None:
+        return 0.5
+    weekday, minute, _day = hours.local_key(now, tz)
+    mark = week[weekday * 24 + minute // 60]
+    return {"1": 1.0, "~": 0.5}.get(mark, 0.0)
 
 
 @dataclass
@@ -53,6 +85,10 @@ class SearchQuery:
     sort: str = "distance"  # "distance" or "relevance"
     page: int = 1
     per_page: int = 20
+    # with ``open_at``: also the places whose hours are not listed (unknown is not closed)
+    include_unknown_hours: bool = False
+    # only the places whose hours are not listed (to say how many an open-now search left out)
+    without_hours: bool = False
 
 
 @dataclass
@@ -63,6 +99,8 @@ class Hit:
     intervals: list[hours.Interval]
     phone: Phone | None = None
     address: Address | None = None
+    # measured from the centre of a postal area, not from where the person is: shown coarsely
+    distance_approximate: bool = False
 
 
 @dataclass
@@ -72,6 +110,8 @@ class SearchPage:
     page: int
     pages: int
     truncated: bool = False
+    # the search started from a postal area's centre: distances are approximate, ranked in bands
+    distance_approximate: bool = False
 
 
 # --- filters --------------------------------------------------------------------------------
@@ -278,8 +318,8 @@ def _box_sql(
 
 
 def candidate_sql(query: SearchQuery, area: QueryArea | None = None) -> tuple[str, list[Any]]:
-    """The SQL part of a search: (service_at_location id, lat, lng, name_en, name_fr, area)
-    rows.
+    """The SQL part of a search: (service_at_location id, lat, lng, name_en, name_fr, area,
+    week, timezone) rows.
 
     Reads ``SearchEntry``. Near a place, the query starts from the entries in the grid cells
     around it and checks words, terms and hours on each (words as prefixes of the space-padded
@@ -309,10 +349,14 @@ def candidate_sql(query: SearchQuery, area: QueryArea | None = None) -> tuple[st
         where.append(_codes_sql(query.categories, "category_codes", params))
     for code in query.attributes:
         where.append(_codes_sql([code], "attribute_codes", params))
-    if query.open_at is not None:
-        where.append(_open_sql(query.open_at, params))
+    if query.without_hours:
+        where.append(NO_HOURS_SQL)
+    elif query.open_at is not None:
+        open_sql = _open_sql(query.open_at, params)
+        where.append(f"({open_sql} OR {NO_HOURS_SQL})" if query.include_unknown_hours else open_sql)
     sql = (
-        "SELECT e.service_at_location_id, e.latitude, e.longitude, e.name_en, e.name_fr, e.area "
+        "SELECT e.service_at_location_id, e.latitude, e.longitude, e.name_en, e.name_fr, e.area, "
+        "e.week, e.timezone "
         "FROM directory_searchentry e"
         + (" WHERE " + " AND ".join(where) if where else "")
         + f" LIMIT {MAX_CANDIDATES + 1}"
@@ -330,18 +374,23 @@ def candidates(query: SearchQuery, area: QueryArea | None = None) -> list[tuple[
 
 def search(query: SearchQuery, *, now: datetime) -> SearchPage:
     """One page of answers. Confidential entries are matched, filtered by radius and ordered
-    by postal area only (``area_distance_km``) and carry no distance."""
+    by postal area only (``area_distance_km``) and carry no distance.
+
+    From a postal area's centre (``distance_approximate``), distances are only known to within
+    the area: answers are ranked by distance band, then relevance (words in the name, open
+    now), then name, and every distance is marked approximate."""
     terms = textsearch.query_terms(query.q)
     radius = min(max(query.radius_km, 0.1), MAX_RADIUS_KM)
     area = query_area(query.place) if query.place is not None else None
+    approximate = distance_approximate(query.place)
     rows = list(candidates(query, area))
     truncated = len(rows) > MAX_CANDIDATES
     rows = rows[:MAX_CANDIDATES]
     rows = duplicates.one_per_place(rows)  # the same place entered twice is one answer
     # relevance (names tokenized) only where it decides the order: it costs more than the rest
-    ranked = bool(terms) and (query.sort == "relevance" or query.place is None)
+    ranked = bool(terms) and (query.sort == "relevance" or query.place is None or approximate)
     scored = []
-    for sal_id, lat, lng, name_en, name_fr, entry_area in rows:
+    for sal_id, lat, lng, name_en, name_fr, entry_area, week, tz in rows:
         distance = shown = None
         if query.place is not None and area is not None:
             if lat is None or lng is None:
@@ -352,9 +401,13 @@ def search(query: SearchQuery, *, now: datetime) -> SearchPage:
                 distance = shown = geo.haversine_km(query.place.lat, query.place.lng, lat, lng)
             if distance > radius:
                 continue
-        relevance = _relevance(f"{name_en or ''} {name_fr or ''}", terms) if ranked else 0
+        relevance: float = _relevance(f"{name_en or ''} {name_fr or ''}", terms) if ranked else 0
+        if approximate:
+            relevance += _open_in_week(week, tz, now) / 2  # open now breaks ties between words
         scored.append((sal_id, distance, relevance, (name_en or name_fr or "").lower(), shown))
-    if query.sort == "relevance" and terms:
+    if approximate and query.sort != "relevance":
+        scored.sort(key=lambda r: (distance_band(r[1]), -r[2], r[3]))
+    elif query.sort == "relevance" and terms:
         scored.sort(key=lambda r: (-r[2], r[1] if r[1] is not None else math.inf, r[3]))
     else:
         scored.sort(key=lambda r: (r[1] if r[1] is not None else math.inf, -r[2], r[3]))
@@ -365,9 +418,24 @@ def search(query: SearchQuery, *, now: datetime) -> SearchPage:
         (row[0] if isinstance(row[0], UUID) else UUID(row[0]), row[4])
         for row in scored[(page - 1) * query.per_page : page * query.per_page]
     ]
+    hits = _hits(chosen, now)
+    for hit in hits:
+        hit.distance_approximate = approximate and hit.distance_km is not None
     return SearchPage(
-        hits=_hits(chosen, now), total=total, page=page, pages=pages, truncated=truncated
+        hits=hits,
+        total=total,
+        page=page,
+        pages=pages,
+        truncated=truncated,
+        distance_approximate=approximate,
     )
+
+
+def count_without_hours(query: SearchQuery, *, now: datetime) -> int:
+    """How many places the search would find if it did not ask for open hours, among those
+    whose hours are not listed (what an open-now search leaves out as unknown)."""
+    bare = replace(query, open_at=None, without_hours=True, page=1, per_page=1)
+    return search(bare, now=now).total
 
 
 def _hits(chosen: list[tuple[UUID, float | None]], now: datetime) -> list[Hit]:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from harbour.core import geo
 from harbour.core.ratelimit import FormBudget, form_wait, limited_response, ratelimit
-from harbour.directory import hours, merge, selectors, services
+from harbour.directory import addresses, hours, merge, selectors, services
 from harbour.directory.forms import SearchForm, SuggestionForm
 
 WEEKDAYS = range(7)
@@ -35,18 +35,41 @@ def _query_from_form(form: SearchForm) -> selectors.SearchQuery:
         attributes=list(data.get("attributes") or []),
         sort=data.get("sort") or "distance",
         page=data.get("page") or 1,
+        include_unknown_hours=bool(data.get("include_unknown_hours")),
     )
 
 
-def _distance(hit: selectors.Hit, lang: str) -> str:
+def _distance(hit: selectors.Hit, lang: str, area: str) -> str:
+    """How far, as much as it is known: from a postal area's centre (or to a place known only
+    by its postal area) never closer than the area itself, never in metres."""
     if hit.distance_km is None:
         return ""
-    if hit.sal.location.coordinates_approximate:
-        # only the postal area is known: never pretend to metres
-        if hit.distance_km < 1:
-            return _("less than 1 km")
-        return _("about %(distance)s") % {"distance": geo.distance_label(hit.distance_km, lang)}
+    if hit.distance_approximate or hit.sal.location.coordinates_approximate:
+        if hit.distance_km < geo.AREA_UNCERTAINTY_KM:
+            if hit.distance_approximate and area:
+                return _("in or near %(area)s") % {"area": area}
+            return _("nearby")
+        coarse = f"{geo.coarse_km(hit.distance_km):.0f}\u00a0km"  # whole km: 5, 10, 15 ...
+        return _("about %(distance)s") % {"distance": coarse}
     return geo.distance_label(hit.distance_km, lang)
+
+
+def status_text(hit_status: hours.OpenStatus, now: Any, lang: str, has_hours: bool) -> str:
+    """The open/closed line; hours that are not listed are unknown, never "Closed"."""
+    if not has_hours:
+        return _("Hours not listed — call to check")
+    return hours.describe(hit_status, now, lang, True)
+
+
+def _origin(place: geo.Place | None) -> str:
+    """Where the search is measured from, for the summary line."""
+    if place is None:
+        return ""
+    if place.kind == "postal":
+        return _("around %(place)s") % {"place": place.label}
+    if place.kind == "address":
+        return _("near %(place)s") % {"place": place.label}
+    return _("near the position you gave")
 
 
 @require_safe
@@ -74,6 +97,7 @@ def search(request: HttpRequest) -> HttpResponse:
         wider = replace(query, radius_km=selectors.MAX_RADIUS_KM, page=1, per_page=5)
         widened = selectors.search(wider, now=now)
     lang = get_language() or "en"
+    area = query.place.label[:3] if query.place and query.place.kind == "postal" else ""
     rows = []
     shown = widened.hits if widened and widened.total else (result.hits if result else [])
     for hit in shown:
@@ -82,12 +106,20 @@ def search(request: HttpRequest) -> HttpResponse:
                 "hit": hit,
                 "phone": hit.phone,
                 "address": hit.address,
-                "status_text": hours.describe(hit.status, now, lang, bool(hit.intervals)),
-                "distance": _distance(hit, lang),
+                "status_text": status_text(hit.status, now, lang, bool(hit.intervals)),
+                "distance": _distance(hit, lang, area),
             }
         )
     params = request.GET.copy()
     params.pop("page", None)
+    # an open-now search leaves out the places whose hours are unknown: say how many
+    unknown_hours = 0
+    include_unknown_url = ""
+    if result is not None and query.open_at is not None and not query.include_unknown_hours:
+        unknown_hours = selectors.count_without_hours(query, now=now)
+        more = params.copy()
+        more["include_unknown_hours"] = "on"
+        include_unknown_url = more.urlencode()
     return render(
         request,
         "directory/search.html",
@@ -101,6 +133,15 @@ def search(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "searched": searched,
             "query_string": params.urlencode(),
+            "origin": _origin(query.place),
+            "approximate": selectors.distance_approximate(query.place),
+            "area": area,
+            "address_fallback": form.address_fallback,
+            "addresses_available": searched and addresses.available(),
+            "open_filter": query.open_at is not None,
+            "open_now": bool(form.is_bound and form.cleaned_data.get("open_now")),
+            "unknown_hours": unknown_hours,
+            "include_unknown_url": include_unknown_url,
         },
     )
 
@@ -133,8 +174,8 @@ def service_detail(request: HttpRequest, service_id: str) -> HttpResponse:
                 "sal": sal,
                 "location": sal.location,
                 "address": next(iter(sal.location.addresses.all()), None),
-                "status_text": hours.describe(status, now, lang, bool(intervals)),
-                "week": weekly_table(rows, lang),
+                "status_text": status_text(status, now, lang, bool(intervals)),
+                "week": weekly_table(rows, lang) if intervals else [],
             }
         )
     terms = selectors.service_terms(service)
@@ -147,8 +188,18 @@ def service_detail(request: HttpRequest, service_id: str) -> HttpResponse:
             "categories": [t for t in terms if t.kind == "category"],
             "attributes": [t for t in terms if t.kind == "attribute"],
             "print": request.GET.get("print") == "1",
+            "phones": _phones(service),
         },
     )
+
+
+def _phones(service: Any) -> list[Any]:
+    """The numbers to call: the service's own, else its locations' (as a result shows)."""
+    phones = list(service.phones.all())
+    if not phones:
+        for sal in service.service_at_locations.all():
+            phones += [p for p in sal.location.phones.all() if p not in phones]
+    return phones
 
 
 DAY_NAMES = {

@@ -1,13 +1,26 @@
 // Results map, only when the person asks for it: loading map tiles tells the tile server which
-// area is being searched, so nothing is fetched until "Show map" is pressed.
+// area is being searched, so nothing is fetched until "Show map" is pressed, and the map
+// library itself (Leaflet, about 150 KB) is loaded only then.
 (function () {
   "use strict";
   var button = document.querySelector("[data-show-map]");
   var box = document.getElementById("results-map");
-  if (!button || !box || !window.L) { return; }
+  if (!button || !box) { return; }
   button.parentElement.hidden = false;
-  button.addEventListener("click", function () {
-    button.parentElement.hidden = true;
+
+  function load(done) {
+    if (window.L) { done(); return; }
+    var css = document.createElement("link");
+    css.rel = "stylesheet";
+    css.href = button.getAttribute("data-leaflet-css");
+    document.head.appendChild(css);
+    var script = document.createElement("script");
+    script.src = button.getAttribute("data-leaflet-js");
+    script.onload = done;
+    document.head.appendChild(script);
+  }
+
+  function show() {
     box.hidden = false;
     var map = L.map(box, { scrollWheelZoom: false });
     L.tileLayer(box.getAttribute("data-tiles"), {
@@ -31,5 +44,13 @@
       points.push([lat, lng]);
     });
     if (points.length) { map.fitBounds(points, { padding: [24, 24], maxZoom: 15 }); }
+  }
+
+  button.addEventListener("click", function () {
+    button.disabled = true;
+    load(function () {
+      button.parentElement.hidden = true;
+      show();
+    });
   });
 })();
