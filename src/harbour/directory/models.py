@@ -662,6 +662,8 @@ class NotDuplicate(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.first_id} != {self.second_id}"
+
+
 class AddressPoint(models.Model):
     """One civic address from Statistics Canada's Open Database of Addresses (ODA), loaded by
     ``harbour load-addresses``: what lets a search start from "123 Princess St" or
