@@ -134,3 +134,23 @@ def test_staff_choose_a_zone_by_its_name(staff_client, org_a, make_member):
     page = client.get(f"/org/{org_a.slug}/meetings/new/").content.decode()
     assert '<option value="America/Moncton">Atlantic time (Moncton)</option>' in page
     assert '<option value="America/Toronto" selected>Eastern time (Toronto)</option>' in page
+
+
+def test_distances_from_a_postal_area_are_as_rough_as_the_area(client, org_a, add_meeting):
+    """From K7L's centre a meeting 6.3 km away is "about 5 km" and one 1.5 km away "in or near
+    K7L": never "6.3 km" or "1.5 km", which the centre of an area cannot tell."""
+    add_meeting(org_a, slug="six", name="Six North", day=0, time="19:00",
+                address="6 Main St", **near_k7l(6.3), **KINGSTON)  # fmt: skip
+    add_meeting(org_a, slug="close", name="Close By", day=0, time="19:00",
+                address="1 Main St", **near_k7l(1.5), **KINGSTON)  # fmt: skip
+    with time_machine.travel(NIGHT, tick=False):
+        page = client.get(reverse("meetings:search"), {"near": "K7L 1A1"}).content.decode()
+        assert "about 5\u00a0km" in page
+        assert "in or near K7L" in page
+        assert "6.3\u00a0km" not in page and "1.5\u00a0km" not in page
+        # from a position, the distance is real
+        here = near_k7l(0)
+        exact = client.get(
+            reverse("meetings:search"), {"near": f"{here['latitude']},{here['longitude']}"}
+        ).content.decode()
+    assert "6.3\u00a0km" in exact and "1.5\u00a0km" in exact

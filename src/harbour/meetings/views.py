@@ -90,7 +90,9 @@ def _site_zone() -> str:
     return str(settings.TIME_ZONE)
 
 
-def describe(row: selectors.Row, now: datetime, lang: str) -> dict[str, Any]:
+def describe(
+    row: selectors.Row, now: datetime, lang: str, place: geo.Place | None = None
+) -> dict[str, Any]:
     """What a result shows: when (in the meeting's zone, with "in 25 min" when soon), where,
     how far, and the types in words."""
     meeting = row.meeting
@@ -109,12 +111,18 @@ def describe(row: selectors.Row, now: datetime, lang: str) -> dict[str, Any]:
     distance = ""
     if row.distance_km is not None:
         distance = geo.distance_label(row.distance_km, lang)
-        if meeting.geo_approximate:  # only the postal area is known: never pretend to metres
-            distance = (
-                _("less than 1 km")
-                if row.distance_km < 1
-                else _("about %(distance)s") % {"distance": distance}
-            )
+        # from a postal area's centre, or to a meeting known only by its postal area, the
+        # distance is known no better than the area: as the directory says it, never in metres
+        if meeting.geo_approximate or (place is not None and place.kind == "postal"):
+            if row.distance_km < geo.AREA_UNCERTAINTY_KM:
+                distance = (
+                    _("in or near %(area)s") % {"area": place.label.split(" ")[0]}
+                    if place is not None and place.kind == "postal"
+                    else _("nearby")
+                )
+            else:
+                coarse = f"{geo.coarse_km(row.distance_km):.0f}\u00a0km"
+                distance = _("about %(distance)s") % {"distance": coarse}
     terms = meeting.fellowship.vocabulary()
     return {
         "meeting": meeting,
@@ -166,7 +174,7 @@ def search(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "result": result,
-            "rows": [describe(r, now, lang) for r in result.rows],
+            "rows": [describe(r, now, lang, query.place) for r in result.rows],
             "searched": searched,
             "query_string": params.urlencode(),
             "feed_url": reverse("meetings:feed"),
