@@ -46,8 +46,10 @@ HOURS = [
     "24/7", "Lun-ven 9 h à 17 h", "lundi au vendredi de 9h à 17h", "samedi 10 h - 14 h",
     "Tues & Thurs 1-4, Sat 12-3", "By appointment", "Hours vary: call ahead", "",
 ]  # fmt: skip
-PROGRAMS = ["Harm Reduction Supplies", "Walk-in Counselling", "Outreach", "Drop-in", "Shelter",
-            "Peer Support", "Food Bank", "Drug Checking", "Housing Help", "Crisis Line"]  # fmt: skip
+PROGRAMS = [
+    "Harm Reduction Supplies", "Walk-in Counselling", "Outreach", "Drop-in", "Shelter",
+    "Peer Support", "Food Bank", "Drug Checking", "Housing Help", "Crisis Line",
+]  # fmt: skip
 CATEGORIES = ["Naloxone", "Shelter", "Food", "Counselling", "Drug checking", ""]
 PLACES = [
     ("Kingston", "ON", "K7L 1A1", 44.2312, -76.4860), ("Sudbury", "ON", "P3E 1A1", 46.49, -80.99),
@@ -71,7 +73,8 @@ def generate(path: Path, n_rows: int, rng: random.Random) -> None:
                     f"613-555-{i % 10000:04d}; 1-800-555-{(i * 7) % 10000:04d} ext. {i % 90 + 10}",
                     f"info{i}@example.org", f"https://example.org/p/{i}",
                     f"{i % 999 + 1} Main St", city, province, postal,
-                    f"{lat + rng.uniform(-0.05, 0.05):.5f}", f"{lng + rng.uniform(-0.05, 0.05):.5f}",
+                    f"{lat + rng.uniform(-0.05, 0.05):.5f}",
+                    f"{lng + rng.uniform(-0.05, 0.05):.5f}",
                     rng.choice(HOURS), rng.choice(["English", "English, French", "Français"]),
                     rng.choice(CATEGORIES),
                 ]

@@ -19,7 +19,6 @@ from harbour.directory.models import (
     Address,
     Attribute,
     DirectoryOrganization,
-    Language,
     Location,
     OpeningRow,
     Phone,
