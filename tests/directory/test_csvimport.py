@@ -354,3 +354,18 @@ def test_progress_in_plain_lines_when_not_a_terminal(org_a, tmp_path: Path) -> N
     assert writing[-1].startswith("writing: 1,200/1,200 (100%")
     assert len(checking) + len(writing) == len(lines)
     assert "\r" not in stream.getvalue()
+
+
+def test_imported_listings_validate_as_hsds_3(client, imported: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.directory.test_hsds_api import valid
+
+    for svc in Service.objects.all():
+        body = client.get(f"/api/hsds/services/{svc.id}").json()
+        valid(body, "service.json")
+    body = client.get(f"/api/hsds/services/{service('R-1006').id}", {"lang": "fr"}).json()
+    assert body["name"] == "Soutien par les pairs"
+    assert body["service_at_locations"][0]["schedules"][0]["byday"] == "MO,TU,WE,TH,FR"
+    # and the tabular export imports back unchanged
+    hsds.export_tabular(tmp_path / "hsds")
+    report = hsds.import_tabular(tmp_path / "hsds")
+    assert "service: 0 new, 0 changed, 12 unchanged" in report.summary()

@@ -30,7 +30,14 @@ from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    connection,
+    connections,
+    models,
+    reset_queries,
+    transaction,
+)
 
 from harbour.core import audit, geo
 from harbour.core.imports import Counts, Problem, progress
@@ -721,6 +728,7 @@ class _Writer:
         self.orgs_seen: set[uuid.UUID] = set()
 
     def write(self, batch: list[Built]) -> None:
+        reset_queries()  # with DEBUG on, Django would keep every statement of the import
         counts = self.result.counts
         touched: set[uuid.UUID] = set()  # services whose listing changed
         hours_changed: dict[uuid.UUID, Built] = {}  # service at location -> the row
@@ -737,7 +745,7 @@ class _Writer:
                             continue
                         self.orgs_seen.add(record["pk"])
                     records.append((built, record))
-            manager = model._default_manager
+            manager = model._base_manager  # plain columns, no modeltranslation rewriting
             columns = [f.attname for f in model._meta.concrete_fields]
             if table in CHILD_OF:
                 parents = {self._parent(table, b) for b in batch}
@@ -800,7 +808,7 @@ class _Writer:
     def _existing_children(
         table: str, model: type[models.Model], parents: set[uuid.UUID], columns: list[str]
     ) -> dict[Any, dict[str, Any]]:
-        manager = model._default_manager
+        manager = model._base_manager  # plain columns, no modeltranslation rewriting
         if table == "schedule":
             found = manager.filter(
                 models.Q(service_at_location_id__in=parents) | models.Q(service_id__in=parents)
