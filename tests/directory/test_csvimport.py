@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Q
 
 from harbour.core.models import AuditAction, AuditEvent
 from harbour.directory import csvimport, hsds
@@ -50,8 +51,8 @@ def service(key: str, slug: str = "org-a") -> Service:
 
 
 def byday(svc: Service) -> list[tuple[str, time | None, time | None, str]]:
-    schedules = Schedule.objects.filter(service_at_location__service=svc) | Schedule.objects.filter(
-        service=svc
+    schedules = Schedule.objects.filter(
+        Q(location__service_at_locations__service=svc) | Q(service=svc)
     )
     return sorted(
         (s.byday, s.opens_at, s.closes_at, s.description_en or s.description_fr or "")
@@ -364,7 +365,11 @@ def test_imported_listings_validate_as_hsds_3(client, imported: str, tmp_path: P
         valid(body, "service.json")
     body = client.get(f"/api/hsds/services/{service('R-1006').id}", {"lang": "fr"}).json()
     assert body["name"] == "Soutien par les pairs"
-    assert body["service_at_locations"][0]["schedules"][0]["byday"] == "MO,TU,WE,TH,FR"
+    body = client.get(f"/api/hsds/services/{service('R-1006').id}").json()
+    schedules = body["service_at_locations"][0]["location"]["schedules"]
+    assert [(s["byday"], s["opens_at"], s["description"]) for s in schedules] == [
+        ("MO,TU,WE,TH,FR", "09:00:00", "Lun-ven 9 h à 17 h")
+    ]
     # and the tabular export imports back unchanged
     hsds.export_tabular(tmp_path / "hsds")
     report = hsds.import_tabular(tmp_path / "hsds")

@@ -357,6 +357,8 @@ class RowBuilder:
             if centre is not None:
                 lat, lng, approximate = centre.lat, centre.lng, True
         has_place = any(address.values()) or lat is not None
+        location_id: uuid.UUID | None = None
+        sal_id: uuid.UUID | None = None
         if has_place:
             location_id = self.id(key, "location")
             sal_id = self.id(key, "service_at_location")
@@ -385,8 +387,6 @@ class RowBuilder:
                         "address_type": m.LocationType.PHYSICAL,
                     }
                 )
-        else:
-            sal_id = None
 
         # phones
         for index, text in enumerate(p for p in _SPLIT_PHONES.split(self.cell(row, "phone")) if p):
@@ -409,10 +409,12 @@ class RowBuilder:
         # hours
         raw_hours = self.cell(row, "hours")
         intervals = hours_text.parse(raw_hours) if raw_hours else None
+        # a row's location is its own: its schedules are the service's hours there (and the
+        # HSDS API shows them with the location)
         owner_of_schedule = (
-            {"service_at_location_id": sal_id, "service_id": None}
+            {"location_id": location_id, "service_id": None}
             if sal_id
-            else {"service_id": service_id, "service_at_location_id": None}
+            else {"service_id": service_id, "location_id": None}
         )
         built = Built(line, key, records, intervals, timezone)
         if intervals:
@@ -732,7 +734,7 @@ class _Writer:
         counts = self.result.counts
         touched: set[uuid.UUID] = set()  # services whose listing changed
         hours_changed: dict[uuid.UUID, Built] = {}  # service at location -> the row
-        stale_hours: set[Any] = set()  # services at locations whose schedules were removed
+        stale_hours: set[Any] = set()  # locations whose schedules were removed
         for table in TABLES:
             model = hsds.MODEL_OF[table]
             if table in CHILD_OF and CHILD_FIELD[table] not in self.mapping:
@@ -755,7 +757,7 @@ class _Writer:
                     for pk in stale:
                         touched.add(self._service_of(table, existing[pk]))
                         if table == "schedule":
-                            stale_hours.add(existing[pk]["service_at_location_id"])
+                            stale_hours.add(existing[pk]["location_id"])
                     manager.filter(pk__in=stale).delete()
                     self.result.removed[table] = self.result.removed.get(table, 0) + len(stale)
             else:
@@ -791,7 +793,7 @@ class _Writer:
                 _update(model, changed)
         for built in batch:
             sal = built.records["service_at_location"]
-            if sal and sal[0]["pk"] in stale_hours:
+            if sal and sal[0]["location_id"] in stale_hours:
                 hours_changed[sal[0]["pk"]] = built
         if hours_changed:
             _opening_rows(hours_changed)
@@ -800,8 +802,8 @@ class _Writer:
 
     @staticmethod
     def _parent(table: str, built: Built) -> uuid.UUID:
-        if table == "schedule" and built.records["service_at_location"]:
-            return built.records["service_at_location"][0]["pk"]
+        if table == "schedule" and built.records["location"]:
+            return built.records["location"][0]["pk"]
         return built.records["service"][0]["pk"]
 
     @staticmethod
@@ -811,7 +813,7 @@ class _Writer:
         manager = model._base_manager  # plain columns, no modeltranslation rewriting
         if table == "schedule":
             found = manager.filter(
-                models.Q(service_at_location_id__in=parents) | models.Q(service_id__in=parents)
+                models.Q(location_id__in=parents) | models.Q(service_id__in=parents)
             )
         elif table == "attribute":
             found = manager.filter(link_entity="service", link_id__in=parents)
@@ -824,7 +826,8 @@ class _Writer:
         if table == "attribute":
             return row["link_id"]
         if table == "schedule" and row["service_id"] is None:
-            return m.ServiceAtLocation.objects.get(pk=row["service_at_location_id"]).service_id
+            sal = m.ServiceAtLocation.objects.filter(location_id=row["location_id"]).first()
+            return sal.service_id if sal else None
         return row["service_id"]
 
 
