@@ -24,6 +24,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import time
+from functools import lru_cache
 
 from harbour.directory.hours import Interval
 
@@ -227,6 +228,12 @@ def parse(text: str) -> list[Interval] | None:
     """Weekly intervals from free-text hours, or None when the text is not fully understood.
 
     An empty text is None too (unknown), never "closed"."""
+    found = _parse(text)
+    return None if found is None else list(found)
+
+
+@lru_cache(maxsize=4096)  # a directory repeats the same few hundred texts
+def _parse(text: str) -> tuple[Interval, ...] | None:
     if not text or not text.strip() or len(text) > 500:
         return None
     tokens = _tokens(_normalize(text))
@@ -313,4 +320,4 @@ def parse(text: str) -> list[Interval] | None:
     intervals = {
         Interval(day, opens, closes) for day, spans in opened.items() for opens, closes in spans
     }
-    return sorted(intervals)
+    return tuple(sorted(intervals))
