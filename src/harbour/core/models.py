@@ -44,6 +44,7 @@ class AuditAction(models.TextChoices):
         _("Removed accounts made anonymous, old invitations deleted"),
     )
     DIRECTORY_SERVICE_UPDATE = "directory-service-update", _("Listing updated")
+    DIRECTORY_IMPORT = "directory-import", _("Directory listings imported from a CSV file")
     DIRECTORY_SUGGESTION_ACCEPT = "directory-suggestion-accept", _("Suggested edit accepted")
     DIRECTORY_SUGGESTION_REJECT = "directory-suggestion-reject", _("Suggested edit rejected")
     DIRECTORY_SERVICE_MERGE = "directory-service-merge", _("Duplicate listings merged")
