@@ -111,3 +111,33 @@ def test_the_home_page_lists_the_sections_in_french(filled, org_a, make_member, 
 
 def test_sign_in_lands_on_the_home(settings) -> None:
     assert reverse(settings.LOGIN_REDIRECT_URL) == reverse("accounts:dashboard") == "/org/"
+
+
+def test_the_same_burst_seen_for_the_city_and_the_whole_community_is_one_item(
+    filled, org_a, make_member
+) -> None:
+    """The K7L burst also lifts Kingston's and the whole community's counts: those signals
+    join the K7L item ("also seen in ..."); a community signal of other days stays its own."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from harbour.surveillance.models import Level, Method, Signal
+
+    now = timezone.now()
+    for level, area in [(Level.CITY, "Kingston"), (Level.COMMUNITY, "")]:
+        Signal.objects.create(
+            organization=org_a, method=Method.EARS_C3, level=level, area=area,
+            period_start=now - timedelta(hours=20), period_end=now, observed=12,
+        )  # fmt: skip
+    Signal.objects.create(
+        organization=org_a, method=Method.EARS_C3, level=Level.COMMUNITY, area="",
+        period_start=now - timedelta(days=30), period_end=now - timedelta(days=29), observed=7,
+    )  # fmt: skip
+    coordinator = make_member(org_a, Role.COORDINATOR)
+    found = sections(coordinator)["signals"]
+    assert found.count == 3  # K7L (with Kingston and the community), K7K, last month's
+    k7l = next(i.text for i in found.items if i.text.startswith("K7L"))
+    assert "seen by 5 methods" in k7l
+    assert k7l.endswith("; also seen in Kingston, Whole community")
+    assert sum(i.text.startswith("Whole community") for i in found.items) == 1

@@ -134,7 +134,12 @@ def signals_section(actor: Any, org: Any) -> Section | None:
                     "end": date_format(timezone.localtime(group.end), "SHORT_DATE_FORMAT"),
                     "n": len(methods),
                     "methods": ", ".join(methods),
-                },
+                }
+                + (
+                    _("; also seen in %(wider)s") % {"wider": ", ".join(group.also)}
+                    if group.also
+                    else ""
+                ),
                 _url("surveillance-staff:signal", org, signal_id=group.first.pk),
             )
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -340,6 +340,9 @@ class SignalGroup:
     start: datetime
     end: datetime
     signals: list[Signal]
+    # the wider areas (the city, the whole community) whose signals over the same days are
+    # this burst seen from further out: "also seen in Kingston, Whole community"
+    also: list[str] = field(default_factory=list)
 
     @property
     def methods(self) -> list[str]:
@@ -380,5 +383,31 @@ def new_signal_groups(actor: Any, *, organization: Any, limit: int = 500) -> lis
                 signals=[signal],
             )
         )
+    groups = _fold_wider(groups)
     groups.sort(key=lambda g: (-g.end.timestamp(), g.label))
     return groups
+
+
+WIDER_LEVELS = {Level.CITY, Level.REGION, Level.COMMUNITY}
+
+
+def _fold_wider(groups: list[SignalGroup]) -> list[SignalGroup]:
+    """A burst in one postal area also lifts its city's and the whole community's counts: a
+    signal at a wider level whose days overlap a narrower group's is that burst seen from
+    further out, and joins it (the narrower group with the most signals, then the newest)
+    rather than standing as another thing to review. With no narrower group over the same
+    days, a wider signal stays its own item."""
+    narrow = [g for g in groups if g.first.level not in WIDER_LEVELS]
+    kept = list(narrow)
+    for group in groups:
+        if group.first.level not in WIDER_LEVELS:
+            continue
+        over = [g for g in narrow if g.start <= group.end and group.start <= g.end]
+        if not over:
+            kept.append(group)
+            continue
+        target = max(over, key=lambda g: (len(g.signals), g.end))
+        target.signals.extend(group.signals)
+        target.also.append(group.label)
+        target.start, target.end = min(target.start, group.start), max(target.end, group.end)
+    return kept
