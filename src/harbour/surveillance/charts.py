@@ -184,6 +184,52 @@ def _map_legend(top: int, width: int) -> list[str]:
     return parts
 
 
+# Areas further apart than this are drawn as separate maps (one per town or city): one map of
+# Kingston and Montréal together is two specks in the corners of an empty box.
+MAP_GROUP_KM = 60.0
+
+
+def _groups(cells: Mapping[str, int | suppression.Cell]) -> list[list[str]]:
+    """Cells joined when their centres are within ``MAP_GROUP_KM`` (single linkage), largest
+    group first."""
+    from harbour.core import geo
+
+    centres = {cell: h3.cell_to_latlng(cell) for cell in cells}
+    parent = {cell: cell for cell in cells}
+
+    def root(cell: str) -> str:
+        while parent[cell] != cell:
+            parent[cell] = parent[parent[cell]]
+            cell = parent[cell]
+        return cell
+
+    names = sorted(cells)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            if geo.haversine_km(*centres[a], *centres[b]) <= MAP_GROUP_KM:
+                parent[root(a)] = root(b)
+    groups: dict[str, list[str]] = {}
+    for cell in names:
+        groups.setdefault(root(cell), []).append(cell)
+    return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
+
+
+def _group_name(group: Sequence[str]) -> str:
+    """Where a group of cells is: the town of the postal area nearest its middle."""
+    from harbour.core import geo
+
+    points = [h3.cell_to_latlng(cell) for cell in group]
+    lat = sum(p[0] for p in points) / len(points)
+    lng = sum(p[1] for p in points) / len(points)
+    fsa = geo.nearest_fsa(lat, lng, within_km=MAP_GROUP_KM)
+    place = geo.fsa_centroid(fsa) if fsa else None
+    if place is None:
+        return ""
+    import re
+
+    return re.sub(r"\s*\([^)]*\)", "", place.label.split(" · ", 1)[1])  # "Kingston, ON"
+
+
 def hex_map(
     cells: Mapping[str, int | suppression.Cell], *, title: str, chart_id: str = "map",
     width: int = 360, height: int = 260, largest_hex_px: float = 56,
@@ -191,9 +237,35 @@ def hex_map(
     """H3 cells as hexagons with their counts, darker for more events; a suppressed count
     (public pages) is a plain grey hexagon labelled "<5", so no small count is readable from
     the colour. The scale fits every cell but never draws a hexagon wider than
-    ``largest_hex_px``, so one busy area does not fill the page."""
+    ``largest_hex_px``, so one busy area does not fill the page. Areas far apart (several
+    towns) are drawn as one map per town, each titled with its place."""
     if not cells:
         return mark_safe("")
+    groups = _groups(cells) if len(cells) <= 300 else [list(cells)]
+    if len(groups) > 1:
+        return mark_safe(  # noqa: S308 -- each part is a SafeString built below
+            "".join(
+                _hex_map(
+                    {cell: cells[cell] for cell in group},
+                    title=f"{title} · {_group_name(group)}".rstrip(" ·"),
+                    place=_group_name(group),
+                    chart_id=f"{chart_id}-{n}",
+                    width=width,
+                    height=height,
+                    largest_hex_px=largest_hex_px,
+                )
+                for n, group in enumerate(groups, start=1)
+            )
+        )
+    return _hex_map(cells, title=title, chart_id=chart_id, width=width, height=height,
+                    largest_hex_px=largest_hex_px)  # fmt: skip
+
+
+def _hex_map(
+    cells: Mapping[str, int | suppression.Cell], *, title: str, chart_id: str,
+    width: int, height: int, largest_hex_px: float, place: str = "",
+) -> SafeString:  # fmt: skip
+    """One map; ``place`` (one of several towns) is written above it."""
     import math
 
     shapes = {cell: h3.cell_to_boundary(cell) for cell in cells}
@@ -210,11 +282,14 @@ def hex_map(
     height = int(min(height, span_y * k + 2 * pad + 1))  # no empty band under a small map
     height = max(height, 60)
     off_x = (width - span_x * k) / 2
-    off_y = (height - span_y * k) / 2
+    head = 20 if place else 0  # room for the town's name above its map
+    off_y = (height - span_y * k) / 2 + head
     values = [c.value if isinstance(c, suppression.Cell) else c for c in cells.values()]
     top = max([*values, 1])
     legend_h = 52
-    parts = _open(title, chart_id, height=height + legend_h, width=width)
+    parts = _open(title, chart_id, height=height + head + legend_h, width=width)
+    if place:
+        parts.append(f'<text class="axis-label" x="8" y="14">{escape(place)}</text>')
     for cell, count in cells.items():
         hidden = isinstance(count, suppression.Cell) and count.suppressed
         value = count.value if isinstance(count, suppression.Cell) else count
@@ -245,7 +320,7 @@ def hex_map(
             )
         else:  # a small hexagon: its label beside it
             parts.append(_beside(label, cx, cy, size, width))
-    parts += _map_legend(height, width)
+    parts += _map_legend(height + head, width)
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 -- every value above is escaped or numeric
 
