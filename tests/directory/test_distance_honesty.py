@@ -70,6 +70,13 @@ def test_from_a_postal_area_answers_are_ranked_by_relevance_within_a_band(kingst
     assert _names(worded) == ["Peer support line"]
 
 
+def test_within_a_band_an_equal_match_is_listed_by_the_distance_shown():
+    # what the page shows: "in or near" (0), "about 5 km", "about 10 km": never 10 before 5
+    assert [selectors._shown_km(km) for km in (0.4, 4.9, 6.2, 9.4, None)] == [
+        0.0, 0.0, 5.0, 10.0, float("inf"),
+    ]  # fmt: skip
+
+
 def test_from_a_position_distances_are_real_and_sorted(kingston):
     place = geo.parse_place(f"{DOWNTOWN[0]},{DOWNTOWN[1]}")
     page = selectors.search(selectors.SearchQuery(place=place), now=NIGHT)

@@ -64,6 +64,13 @@ def distance_band(km: float | None) -> int:
     )
 
 
+def _shown_km(km: float | None) -> float:
+    """A distance from an area centre as the page shows it: 0 for "in or near", else to 5 km."""
+    if km is None:
+        return math.inf
+    return 0.0 if km < geo.AREA_UNCERTAINTY_KM else geo.coarse_km(km)
+
+
 def _open_in_week(week: str | None, tz: str, now: datetime) -> float:
     """1 open at ``now`` by the entry's hour map, 0.5 open part of the hour or not known from
     the map, 0 closed or hours not listed (for ranking only; the status shown is exact)."""
@@ -406,7 +413,9 @@ def search(query: SearchQuery, *, now: datetime) -> SearchPage:
             relevance += _open_in_week(week, tz, now) / 2  # open now breaks ties between words
         scored.append((sal_id, distance, relevance, (name_en or name_fr or "").lower(), shown))
     if approximate and query.sort != "relevance":
-        scored.sort(key=lambda r: (distance_band(r[1]), -r[2], r[3]))
+        # within a band, as good a match: the nearer as far as it is known ("in or near",
+        # "about 5 km", "about 10 km"), so the list never reads 10 km before 5 km
+        scored.sort(key=lambda r: (distance_band(r[1]), -r[2], _shown_km(r[1]), r[3]))
     elif query.sort == "relevance" and terms:
         scored.sort(key=lambda r: (-r[2], r[1] if r[1] is not None else math.inf, r[3]))
     else:
