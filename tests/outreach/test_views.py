@@ -612,17 +612,37 @@ def test_anyone_can_report_using_a_kit_without_an_account_and_a_bot_keeps_nothin
     }
 
 
-def test_the_kit_use_form_is_rate_limited(client):
+def test_the_kit_use_form_is_rate_limited_by_valid_reports_only(client):
+    """Invalid attempts (the person is still fixing the form) never count; the same report
+    sent again and again (a new id each time) is refused after 3 with the form as typed and
+    the real wait; another person on the same Wi-Fi still gets through."""
+    from django.core.cache import cache
+
+    cache.clear()
     data = {
-        "id": "",
-        "used_on": "2020-01-01",
+        "used_on": timezone.localdate().isoformat(),
         "doses": "1",
         "outcome": "recovered",
         "kit_kind": "nasal",
         "ems_came": "no",
     }
-    codes = [client.post("/naloxone/used/", data).status_code for _ in range(6)]
-    assert codes == [200, 200, 200, 200, 200, 429]
+    invalid = [
+        client.post("/naloxone/used/", {**data, "id": str(uuid.uuid4()), "used_on": "soon"})
+        for _ in range(6)
+    ]
+    assert {r.status_code for r in invalid} == {200}
+    codes = [
+        client.post("/naloxone/used/", {**data, "id": str(uuid.uuid4())}).status_code
+        for _ in range(4)
+    ]
+    assert codes == [200, 200, 200, 429]
+    limited = client.post("/naloxone/used/", {**data, "id": str(uuid.uuid4())})
+    assert limited["Retry-After"].isdigit()
+    page = limited.content.decode()
+    assert "Try again in" in page
+    assert 'value="recovered" id="id_outcome_0" required checked' in page  # as typed
+    other = client.post("/naloxone/used/", {**data, "id": str(uuid.uuid4()), "doses": "2"})
+    assert other.status_code == 200
 
 
 # --- settings, the service worker and the manifest --------------------------------------------

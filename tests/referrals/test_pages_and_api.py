@@ -223,9 +223,15 @@ def test_a_person_asks_to_be_contacted_without_an_account(
     # the same request again is the same request
     client.post(url, {**form, "consent": "on"})
     assert Referral.objects.count() == 1
-    # five an hour per address, then 429
-    statuses = [client.post(url, {**form, "consent": "on"}).status_code for _ in range(3)]
+    # the same words three times an hour from anywhere, then 429 with the form as typed
+    statuses = [client.post(url, {**form, "consent": "on"}).status_code for _ in range(2)]
     assert statuses[-1] == 429
+    limited = client.post(url, {**form, "consent": "on"})
+    assert "Try again in" in limited.content.decode()
+    assert "A bed, soon" in limited.content.decode()
+    # someone else on the same Wi-Fi is not locked out
+    other = client.post(url, {**form, "alias": "Sam", "phone": "613 555 0188", "consent": "on"})
+    assert other.status_code == 200 and Referral.objects.count() == 2
     assert not AuditEvent.objects.filter(action="referral-self").exclude(actor_label="anonymous")
 
 

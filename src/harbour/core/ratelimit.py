@@ -123,13 +123,15 @@ class FormBudget:
     per_connection: int
     per_content: int
     window: int = 3600
+    # fields left out of "the same words" (a fresh id on every submission of the same report)
+    ignore: tuple[str, ...] = ()
 
 
 def _content_key(budget: FormBudget, cleaned: dict[str, Any]) -> str:
     words = "|".join(
         f"{name}={' '.join(str(cleaned[name]).split()).casefold()}"
         for name in sorted(cleaned)
-        if name not in {"website", "nonce"}
+        if name not in {"website", "nonce", *budget.ignore}
     )
     text = f"{settings.SECRET_KEY}:{budget.scope}:{words}"
     return hashlib.sha256(text.encode()).hexdigest()[:24]

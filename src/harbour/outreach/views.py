@@ -28,7 +28,7 @@ from harbour.accounts.selectors import organization_for
 from harbour.core import audit, csvsafe
 from harbour.core.models import AuditAction
 from harbour.core.permissions import role_in
-from harbour.core.ratelimit import ratelimit
+from harbour.core.ratelimit import FormBudget, form_wait, limited_response
 from harbour.core.roles import Role, role_at_least
 from harbour.outreach import charts, selectors, services
 from harbour.outreach.forms import (
@@ -764,12 +764,20 @@ def public(request: HttpRequest) -> HttpResponse:
     return render(request, "outreach/public.html", {"naloxone": selectors.public_naloxone()})
 
 
+# a drop-in centre's Wi-Fi is one address for many people (core.ratelimit.FormBudget); the
+# report's id is new on every submission, so it is not part of "the same words"
+KIT_USE_BUDGET = FormBudget("outreach-kit-use", per_connection=30, per_content=3, ignore=("id",))
+
+
 @require_http_methods(["GET", "POST"])
-@ratelimit("outreach-kit-use", limit=5, window=3600, methods=("POST",))
 def kit_used(request: HttpRequest) -> HttpResponse:
-    """Anonymous: no account, no IP address kept (the rate limit counts a hash in the cache)."""
+    """Anonymous: no account, no IP address kept (valid reports are counted as keyed hashes in
+    the cache; past the budget the form comes back as typed with the real wait)."""
     form = KitUseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        wait = form_wait(request, KIT_USE_BUDGET, form)
+        if wait:
+            return limited_response(render(request, "outreach/kit_used.html", {"form": form}), wait)
         data = form.cleaned_data
         refill = bool(data.get("want_refill"))
         if data.get("website"):  # a bot filled the hidden field: thank it, keep nothing

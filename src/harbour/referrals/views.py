@@ -27,7 +27,7 @@ from harbour.accounts.selectors import organization_for
 from harbour.core import audit, csvsafe
 from harbour.core.models import AuditAction
 from harbour.core.permissions import role_in
-from harbour.core.ratelimit import ratelimit
+from harbour.core.ratelimit import FormBudget, form_wait, limited_response
 from harbour.core.roles import Role, role_at_least
 from harbour.referrals import charts, fhir, report, selectors, services
 from harbour.referrals.forms import (
@@ -775,11 +775,16 @@ def _gaps_csv(built: Any, labels: dict[str, str], name: str) -> HttpResponse:
 # --- the public "ask them to contact me" --------------------------------------------------
 
 
+# a drop-in centre's Wi-Fi is one address for many people (core.ratelimit.FormBudget)
+CONTACT_ME_BUDGET = FormBudget("referrals-self", per_connection=30, per_content=3)
+
+
 @require_http_methods(["GET", "POST"])
-@ratelimit("referrals-self", limit=5, window=3600, methods=("POST",))
 def contact_me(request: HttpRequest, service_id: Any) -> HttpResponse:
-    """No account; five requests an hour per address (counted in the cache, never stored); a
-    hidden field only bots fill; the contact details are encrypted."""
+    """No account; valid requests are counted (30 an hour per address, 3 of the same words
+    from anywhere: keyed hashes in the cache, never stored), and past that the form comes back
+    as typed with the real wait; a hidden field only bots fill; the contact details are
+    encrypted."""
     service = _service_or_none(str(service_id))
     if service is None:
         raise Http404
@@ -790,6 +795,16 @@ def contact_me(request: HttpRequest, service_id: Any) -> HttpResponse:
     form = SelfReferralForm(request.POST or None, initial={"language": lang})
     refusal = services._service_refusal(service)
     if request.method == "POST" and form.is_valid() and not refusal:
+        wait = form_wait(request, CONTACT_ME_BUDGET, form)
+        if wait:
+            return limited_response(
+                render(
+                    request,
+                    "referrals/contact_me.html",
+                    {"service": service, "org": receiver, "form": form, "refusal": refusal},
+                ),
+                wait,
+            )
         data = form.cleaned_data
         if data.get("website"):  # a bot filled the hidden field: thank it, keep nothing
             return render(
