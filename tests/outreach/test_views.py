@@ -631,6 +631,13 @@ def test_the_kit_use_form_is_rate_limited_by_valid_reports_only(client):
         for _ in range(6)
     ]
     assert {r.status_code for r in invalid} == {200}
+    # refused by the service's own rules (doses out of range): not counted either
+    refused = [
+        client.post("/naloxone/used/", {**data, "id": str(uuid.uuid4()), "doses": "50"})
+        for _ in range(4)
+    ]
+    assert {r.status_code for r in refused} == {200}
+    assert "Doses must be between 1 and 20." in refused[-1].content.decode()
     codes = [
         client.post("/naloxone/used/", {**data, "id": str(uuid.uuid4())}).status_code
         for _ in range(4)

@@ -9,6 +9,7 @@ header sent by anyone else is ignored, so it cannot make a fresh client of each 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import math
@@ -153,6 +154,18 @@ def form_wait(request: HttpRequest, budget: FormBudget, form: Any) -> int:
     wait = seconds_left(budget.window)
     form.add_error(None, wait_message(wait))
     return wait
+
+
+def form_refund(request: HttpRequest, budget: FormBudget, form: Any) -> None:
+    """Give back what :func:`form_wait` counted, for a submission the service then refused
+    (a rule only the service knows): an invalid attempt never counts."""
+    bucket = int(time.time() // budget.window)
+    for scope, key in (
+        (f"{budget.scope}:ip", client_key(request)),
+        (f"{budget.scope}:same", _content_key(budget, form.cleaned_data)),
+    ):
+        with contextlib.suppress(ValueError):  # expired meanwhile: nothing to give back
+            cache.decr(f"rl:{scope}:{key}:{bucket}")
 
 
 def limited_response(response: HttpResponse, wait: int) -> HttpResponse:

@@ -28,7 +28,7 @@ from harbour.accounts.selectors import organization_for
 from harbour.core import audit, csvsafe
 from harbour.core.models import AuditAction
 from harbour.core.permissions import role_in
-from harbour.core.ratelimit import FormBudget, form_wait, limited_response
+from harbour.core.ratelimit import FormBudget, form_refund, form_wait, limited_response
 from harbour.core.roles import Role, role_at_least
 from harbour.outreach import charts, selectors, services
 from harbour.outreach.forms import (
@@ -795,6 +795,7 @@ def kit_used(request: HttpRequest) -> HttpResponse:
                 contact=data.get("contact") or "",
             )
         except ValidationError as exc:
+            form_refund(request, KIT_USE_BUDGET, form)  # refused: it does not count
             apply_errors(form, exc)
         else:
             return render(request, "outreach/kit_used_thanks.html", {"refill": refill})

@@ -27,7 +27,7 @@ from harbour.accounts.selectors import organization_for
 from harbour.core import audit, csvsafe
 from harbour.core.models import AuditAction
 from harbour.core.permissions import role_in
-from harbour.core.ratelimit import FormBudget, form_wait, limited_response
+from harbour.core.ratelimit import FormBudget, form_refund, form_wait, limited_response
 from harbour.core.roles import Role, role_at_least
 from harbour.referrals import charts, fhir, report, selectors, services
 from harbour.referrals.forms import (
@@ -822,6 +822,7 @@ def contact_me(request: HttpRequest, service_id: Any) -> HttpResponse:
                 needs=data.get("needs") or "",
             )
         except ValidationError as exc:
+            form_refund(request, CONTACT_ME_BUDGET, form)  # refused: it does not count
             _errors_to_form(form, exc)
         else:
             return render(
