@@ -270,14 +270,20 @@ def for_actor(actor: Any, *, today: date | None = None) -> list[OrgHome]:
         role = roles.get(org.id)
         if role is None:
             continue
+        # each section only for a role that can act on it: the same floors as the selectors'
+        # own scoping, checked here first so that a viewer's organizations cost no query
         found = [
-            alerts_section(actor, org),
-            checkins_section(actor, org),
-            signals_section(actor, org),
-            referrals_section(actor, org),
-            refills_section(actor, org),
-            stock_section(actor, org, today),
+            section(actor, org) if role_at_least(role, minimum) else None
+            for minimum, section in (
+                (Role.COORDINATOR, alerts_section),
+                (Role.PEER_WORKER, checkins_section),
+                (Role.COORDINATOR, signals_section),
+                (Role.PEER_WORKER, referrals_section),
+                (Role.PEER_WORKER, refills_section),
+            )
         ]
+        if role_at_least(role, Role.OUTREACH_WORKER):
+            found.append(stock_section(actor, org, today))
         homes.append(
             OrgHome(
                 org=org,
